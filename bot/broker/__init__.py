@@ -1,0 +1,1 @@
+"""The only code that knows the Pact Broker's HTTP API (see shared/broker-api/README.md)."""

@@ -1,0 +1,309 @@
+"""An async Pact Broker client that can only read, and run the webhook Test.
+
+Every request carries `Accept: application/hal+json` (without it `/integrations` answers Graphviz
+and logs answer text) and `User-Agent: pactbot/<version>`. GETs are retried on connection errors,
+5xx and 429; the Test is a POST that starts a real CI run and is never retried. No other method
+exists here: `DELETE` on the URLs the bot reads would wipe pacts, webhooks or whole integrations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from bot import __version__
+from bot.broker import schema
+from bot.broker.hal import expand, reroot
+from bot.domain.model import PairKey
+from bot.errors import (
+    BrokerAuthRejected,
+    BrokerBadResponse,
+    BrokerError,
+    BrokerForbidden,
+    BrokerServerError,
+    BrokerUnreachable,
+)
+from bot.settings import BrokerSettings
+
+HAL_JSON = "application/hal+json"
+USER_AGENT = f"pactbot/{__version__}"
+
+Model = TypeVar("Model", bound=BaseModel)
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    read: float = 15.0
+    # The broker waits up to 15 s to connect to the target and 15 s for its answer.
+    test: float = 40.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 4
+    backoff: float = 0.5  # doubled after every attempt
+    longest_wait: float = 30.0  # a Retry-After beyond this is not waited for
+
+
+class NotFound(BrokerError):
+    """404 from the broker; callers turn it into a `BrokerNotFound` that names the thing."""
+
+    def __init__(self, url: str, said: str | None) -> None:
+        super().__init__(said or f"not found: {url}")
+        self.said = said
+
+
+class BrokerClient:
+    def __init__(
+        self,
+        settings: BrokerSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeouts: Timeouts = Timeouts(),
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = lambda: datetime.now(UTC),
+        concurrency: int = 8,
+    ) -> None:
+        auth: httpx.Auth | None = None
+        headers = {"Accept": HAL_JSON, "User-Agent": USER_AGENT}
+        if settings.token is not None:
+            headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
+        elif settings.username is not None and settings.password is not None:
+            auth = httpx.BasicAuth(settings.username, settings.password.get_secret_value())
+        self._http = httpx.AsyncClient(
+            headers=headers,
+            auth=auth,
+            transport=transport,
+            timeout=httpx.Timeout(timeouts.read, connect=5.0),
+            follow_redirects=False,
+        )
+        self._settings = settings
+        self._timeouts = timeouts
+        self._retry = retry
+        self._sleep = sleep
+        self._clock = clock
+        self._slots = asyncio.Semaphore(concurrency)
+        self._index: schema.Index | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    async def __aenter__(self) -> BrokerClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._http.aclose()
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def index(self) -> schema.Index:
+        if self._index is None:
+            self._index = await self._get(self.base_url + "/", "GET /", schema.Index)
+        return self._index
+
+    async def dashboard(self, page_size: int) -> list[schema.DashboardItem]:
+        """Every dashboard row: the broker pages without links, so read until a short page."""
+        items: list[schema.DashboardItem] = []
+        page = 1
+        while True:
+            url = f"{self.base_url}/dashboard?page={page}&size={page_size}"
+            rows = (await self._get(url, "GET /dashboard", schema.Dashboard)).items
+            items.extend(rows)
+            if len(rows) < page_size:
+                return items
+            page += 1
+
+    async def matrix(self, pairs: Sequence[PairKey], limit: int) -> schema.Matrix:
+        """Matrix rows between the pacticipants of `pairs` (name-only selectors, cvpv)."""
+        names = sorted({name for pair in pairs for name in (pair.consumer, pair.provider)})
+        query = [("q[][pacticipant]", name) for name in names]
+        query += [("latestby", "cvpv"), ("limit", str(limit))]
+        url = str(httpx.URL(self.base_url + "/matrix", params=query))
+        return await self._get(url, "GET /matrix", schema.Matrix)
+
+    async def webhooks(self) -> list[schema.WebhookResource]:
+        """Every webhook: the list holds links only, so each one is read too."""
+        url = await self.link("pb:webhooks")
+        links = (await self._get(url, "GET /webhooks", schema.WebhookList)).links.webhooks
+        return list(await asyncio.gather(*(self.webhook(link.href) for link in links)))
+
+    async def webhook(self, href: str) -> schema.WebhookResource:
+        return await self._get(self._reroot(href), "GET /webhooks/{uuid}", schema.WebhookResource)
+
+    async def webhook_by_id(self, webhook_id: str) -> schema.WebhookResource:
+        """The webhook with the broker's id `webhook_id` (any string: ids are not UUIDs)."""
+        return await self.webhook(expand(await self.link("pb:webhook"), uuid=webhook_id))
+
+    async def webhook_status(self, href: str) -> schema.WebhookStatus:
+        endpoint = "GET /pacts/provider/{p}/consumer/{c}/webhooks/status"
+        return await self._get(self._reroot(href), endpoint, schema.WebhookStatus)
+
+    async def triggered_webhook_logs(self, href: str) -> schema.TriggeredWebhookLogs:
+        endpoint = "GET /triggered-webhooks/{uuid}/logs"
+        return await self._get(self._reroot(href), endpoint, schema.TriggeredWebhookLogs)
+
+    async def link(self, relation: str) -> str:
+        """The href of an index relation, re-rooted on the configured base URL."""
+        found = (await self.index()).links.get(relation)
+        if not isinstance(found, schema.Link):
+            raise BrokerBadResponse("GET /", f"the index has no {relation!r} link")
+        return self._reroot(found.href)
+
+    # -- the one write ---------------------------------------------------------------------------
+
+    async def execute(self, href: str) -> schema.ExecuteResult:
+        """Run the webhook Test once. Never retried: every run dispatches a real CI build."""
+        url = self._reroot(href)
+        endpoint = "POST /webhooks/{uuid}/execute"
+        try:
+            async with self._slots:
+                response = await self._http.post(url, timeout=self._timeouts.test)
+        except httpx.TimeoutException:
+            raise BrokerUnreachable(
+                url,
+                f"no answer within {self._timeouts.test:.0f} s; the Test may still have run, so "
+                "check the provider's CI before running it again",
+            ) from None
+        except httpx.TransportError as error:
+            raise BrokerUnreachable(url, _reason(error)) from None
+        if response.status_code == 403:
+            raise BrokerForbidden(
+                url,
+                "run the webhook Test",
+                "a read-only token cannot run it; use a read/write token (PactFlow: "
+                "'Read/write token (CI)'; open-source broker: the read/write basic-auth user)",
+            )
+        if response.status_code >= 500:
+            raise BrokerServerError(url, response.status_code, attempts=1)
+        return self._decode(response, endpoint, schema.ExecuteResult)
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _reroot(self, href: str) -> str:
+        root = None
+        if self._index is not None:
+            own = self._index.links.get("self")
+            root = own.href if isinstance(own, schema.Link) else None
+        return reroot(href, self.base_url, root)
+
+    async def _get(self, url: str, endpoint: str, model: type[Model]) -> Model:
+        response = await self._get_with_retries(url)
+        return self._decode(response, endpoint, model)
+
+    async def _get_with_retries(self, url: str) -> httpx.Response:
+        policy = self._retry
+        for attempt in range(1, policy.attempts + 1):
+            last = attempt == policy.attempts
+            try:
+                async with self._slots:
+                    response = await self._http.get(url)
+            except httpx.TransportError as error:
+                if last:
+                    raise BrokerUnreachable(url, _reason(error)) from None
+                wait = policy.backoff * 2 ** (attempt - 1)
+            else:
+                retryable = response.status_code == 429 or response.status_code >= 500
+                if not retryable:
+                    return response
+                wait = self._retry_after(response) or policy.backoff * 2 ** (attempt - 1)
+                if last or wait > policy.longest_wait:
+                    raise BrokerServerError(url, response.status_code, attempt)
+            await self._sleep(wait)
+        raise AssertionError("the loop returns or raises on its last attempt")
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        value = response.headers.get("retry-after", "").strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max((when - self._clock()).total_seconds(), 0.0)
+
+    def _decode(self, response: httpx.Response, endpoint: str, model: type[Model]) -> Model:
+        url = str(response.request.url)
+        status = response.status_code
+        if status == 401:
+            raise BrokerAuthRejected(url, self._settings.credential_hint)
+        if status == 403:
+            raise BrokerForbidden(url, "answer", "the credentials may not read this resource")
+        if status == 404:
+            raise NotFound(url, _broker_says(response))
+        if 300 <= status < 400:
+            where = response.headers.get("location", "elsewhere")
+            raise BrokerBadResponse(
+                endpoint,
+                f"HTTP {status} redirect to {where}: a proxy or login page is in the way; "
+                "set PACT_BROKER_BASE_URL to the broker itself",
+            )
+        if status >= 400:
+            said = _broker_says(response) or response.reason_phrase
+            raise BrokerBadResponse(endpoint, f"HTTP {status}: {said}")
+        data = _json_body(response, endpoint)
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            raise BrokerBadResponse(endpoint, _missing(error)) from None
+
+
+def _json_body(response: httpx.Response, endpoint: str) -> object:
+    content_type = response.headers.get("content-type", "")
+    text = response.text
+    if "html" in content_type or text.lstrip()[:1] == "<":
+        raise BrokerBadResponse(
+            endpoint,
+            "an HTML page instead of JSON: a proxy or login page answered; check "
+            "PACT_BROKER_BASE_URL and the proxy in front of the broker",
+        )
+    if "json" not in content_type:
+        raise BrokerBadResponse(endpoint, f"{content_type or 'no content type'} instead of JSON")
+    try:
+        return response.json()
+    except ValueError:
+        start = text[:60].replace("\n", " ")
+        raise BrokerBadResponse(endpoint, f"malformed JSON (starts {start!r})") from None
+
+
+def _missing(error: ValidationError) -> str:
+    problem = error.errors()[0]
+    field = ".".join(str(part) for part in problem["loc"]) or "(body)"
+    if problem["type"] == "missing":
+        return f"the field {field} is missing"
+    return f"the field {field} is not what the broker API promises ({problem['msg']})"
+
+
+def _broker_says(response: httpx.Response) -> str | None:
+    """The broker's own error text: `{"error": "..."}` or `{"errors": [...]}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), str):
+            return str(body["error"])
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            return "; ".join(str(item) for item in errors)
+        if isinstance(errors, dict):
+            return "; ".join(f"{key}: {value}" for key, value in errors.items())
+    return None
+
+
+def _reason(error: httpx.TransportError) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return "no answer in time (timeout)"
+    if isinstance(error, httpx.ConnectError):
+        return f"connection failed ({error or 'refused or unknown host'})"
+    return f"{type(error).__name__} ({error})" if str(error) else type(error).__name__

@@ -1,0 +1,130 @@
+"""From the broker's JSON (`bot.broker.schema`) to pactbot's facts (`bot.domain.model`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import MappingProxyType
+
+from bot.broker import schema
+from bot.domain.model import (
+    Execution,
+    History,
+    Pact,
+    PairKey,
+    PairRecord,
+    Scope,
+    TargetAnswer,
+    Verification,
+    Webhook,
+)
+from bot.domain.webhook_logs import github_message, parse_log
+from bot.domain.webhooks import dispatch_target
+
+
+def latest_per_pair(items: Iterable[schema.DashboardItem]) -> dict[PairKey, schema.DashboardItem]:
+    """Collapse dashboard rows (one per tag or environment, too) to each pair's newest pact."""
+    latest: dict[PairKey, schema.DashboardItem] = {}
+    for item in items:
+        key = PairKey(item.consumer.name, item.provider.name)
+        known = latest.get(key)
+        if known is None or item.pact.created_at > known.pact.created_at:
+            latest[key] = item
+    return latest
+
+
+def to_record(item: schema.DashboardItem, history: History | None = None) -> PairRecord:
+    version = item.consumer.version
+    return PairRecord(
+        key=PairKey(item.consumer.name, item.provider.name),
+        latest_pact=Pact(
+            published_at=item.pact.created_at,
+            consumer_version=version.number if version else "",
+            branch=version.branch if version else None,
+        ),
+        latest_verification=_verification(item.latest_verification_result, item.provider),
+        history=history,
+    )
+
+
+def _verification(
+    result: schema.VerificationResult | None, provider: schema.Pacticipant
+) -> Verification | None:
+    if result is None:
+        return None
+    number = provider.version.number if provider.version else None
+    return Verification(result.verified_at, result.success, number)
+
+
+def to_history(
+    rows: Sequence[schema.MatrixRow], pair: PairKey, latest_published: datetime, complete: bool
+) -> History:
+    """The newest verification of any content, and since when publications wait unverified."""
+    own = [row for row in rows if PairKey(row.consumer.name, row.provider.name) == pair]
+    verified = [(row.verification_result, row.provider) for row in own if row.verification_result]
+    newest = max(verified, key=lambda found: found[0].verified_at, default=None)
+    # One row per consumer version and verifying provider version: a consumer version is
+    # verified when any of its rows is. The broker lists newer consumer versions first, which
+    # settles publications made within the same second.
+    versions: dict[str, tuple[datetime, bool]] = {}
+    for row in own:
+        number = row.consumer.version.number if row.consumer.version else ""
+        seen = versions.get(number, (row.pact.created_at, False))[1]
+        versions[number] = (row.pact.created_at, seen or row.verification_result is not None)
+    waiting_since = latest_published
+    for published, is_verified in sorted(versions.values(), key=lambda v: v[0], reverse=True):
+        if is_verified:
+            break
+        waiting_since = min(waiting_since, published)
+    return History(
+        newest_verification=_verification(*newest) if newest else None,
+        waiting_since=waiting_since,
+        complete=complete,
+    )
+
+
+def to_webhook(resource: schema.WebhookResource, github_api_url: str) -> Webhook:
+    consumer, provider = resource.consumer, resource.provider
+    return Webhook(
+        uuid=resource.uuid,
+        description=resource.description or "",
+        scope=Scope(
+            consumer=consumer.name if consumer else None,
+            provider=provider.name if provider else None,
+            consumer_label=consumer.label if consumer else None,
+            provider_label=provider.label if provider else None,
+        ),
+        enabled=resource.enabled,
+        events=tuple(event.name for event in resource.events),
+        method=resource.request.method.upper(),
+        url=resource.request.url,
+        target=dispatch_target(resource.request.url, resource.request.body, github_api_url),
+    )
+
+
+def to_execution(logged: schema.LoggedExecution) -> Execution:
+    return Execution(logged.created_at, parse_log(logged.logs, success=logged.success))
+
+
+def answer_from_test(result: schema.ExecuteResult) -> TargetAnswer:
+    """The target's answer in a Test result: the JSON where shown, else what the logs say."""
+    from_logs = parse_log(result.logs, success=result.success)
+    response = result.response
+    if response is None:
+        return TargetAnswer(
+            success=result.success,
+            status=from_logs.status,
+            headers=from_logs.headers,
+            message=from_logs.message,
+            error=result.error.message if result.error else from_logs.error,
+            hidden=result.message is not None or from_logs.hidden,
+        )
+    headers = {name.lower(): value for name, value in response.headers.items()}
+    return TargetAnswer(
+        success=result.success,
+        status=response.status,
+        headers=MappingProxyType(headers),
+        message=github_message(response.body) or from_logs.message,
+        error=None,
+        hidden=False,
+    )

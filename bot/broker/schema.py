@@ -1,0 +1,161 @@
+"""The broker's JSON, as far as pactbot reads it (shapes: shared/broker-api/fixtures/).
+
+Unknown keys are ignored; a key we need that is missing or of the wrong type fails validation,
+which the client reports as a bad answer naming the endpoint and the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class _Json(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class Link(_Json):
+    href: str
+    title: str | None = None
+    name: str | None = None
+
+
+Links = dict[str, Link | list[Link]]
+
+
+class Index(_Json):
+    links: Links = Field(alias="_links")
+
+
+class Version(_Json):
+    number: str
+    branch: str | None = None
+
+
+class Pacticipant(_Json):
+    name: str
+    version: Version | None = None
+
+
+class PublishedPact(_Json):
+    created_at: AwareDatetime = Field(alias="createdAt")
+
+
+class VerificationResult(_Json):
+    success: bool
+    verified_at: AwareDatetime = Field(alias="verifiedAt")
+
+
+class DashboardItem(_Json):
+    consumer: Pacticipant
+    provider: Pacticipant
+    pact: PublishedPact
+    # Present and null when the latest pact's content was never verified.
+    latest_verification_result: VerificationResult | None = Field(alias="latestVerificationResult")
+    links: dict[str, Link] = Field(alias="_links")
+
+
+class Dashboard(_Json):
+    items: list[DashboardItem]
+
+
+class MatrixRow(_Json):
+    consumer: Pacticipant
+    provider: Pacticipant
+    pact: PublishedPact
+    verification_result: VerificationResult | None = Field(alias="verificationResult")
+
+
+class Matrix(_Json):
+    matrix: list[MatrixRow]
+
+
+class WebhookListLinks(_Json):
+    webhooks: list[Link] = Field(default_factory=list, alias="pb:webhooks")
+
+
+class WebhookList(_Json):
+    links: WebhookListLinks = Field(alias="_links")
+
+
+class WebhookSelector(_Json):
+    name: str | None = None
+    label: str | None = None
+
+
+class WebhookRequest(_Json):
+    method: str
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+
+
+class WebhookEvent(_Json):
+    name: str
+
+
+class WebhookLinks(_Json):
+    execute: Link = Field(alias="pb:execute")
+
+
+class WebhookResource(_Json):
+    uuid: str
+    description: str | None = None
+    consumer: WebhookSelector | None = None
+    provider: WebhookSelector | None = None
+    enabled: bool = True
+    request: WebhookRequest
+    events: list[WebhookEvent] = Field(default_factory=list)
+    links: WebhookLinks = Field(alias="_links")
+
+
+class TriggeredWebhookLinks(_Json):
+    logs: Link = Field(alias="pb:logs")
+    webhook: Link = Field(alias="pb:webhook")
+
+
+class TriggeredWebhook(_Json):
+    status: str  # not_run, retrying, success, failure
+    triggered_at: AwareDatetime = Field(alias="triggeredAt")
+    links: TriggeredWebhookLinks = Field(alias="_links")
+
+
+class TriggeredWebhooks(_Json):
+    triggered_webhooks: list[TriggeredWebhook] = Field(
+        default_factory=list, alias="triggeredWebhooks"
+    )
+
+
+class WebhookStatus(_Json):
+    embedded: TriggeredWebhooks = Field(alias="_embedded")
+
+
+class LoggedExecution(_Json):
+    success: bool
+    logs: str
+    created_at: AwareDatetime = Field(alias="createdAt")
+
+
+class TriggeredWebhookLogs(_Json):
+    executions: list[LoggedExecution]
+
+
+class ExecuteError(_Json):
+    message: str
+
+
+class ExecuteResponse(_Json):
+    status: int
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+
+
+class ExecuteResult(_Json):
+    """The answer of `POST /webhooks/{uuid}/execute`: always HTTP 200, the verdict is inside."""
+
+    error: ExecuteError | None = None
+    response: ExecuteResponse | None = None
+    message: str | None = None  # present when the broker hides the target's answer
+    logs: str = ""
+    success: bool

@@ -1,0 +1,186 @@
+"""The `pactbot` command line.
+
+Only the standard library is imported at start-up, so `pactbot check --help` answers at once;
+each command imports what it needs when it runs. Exit codes: 0 all well, 1 the check found a
+problem (or the Test's target did not answer 2xx), 2 pactbot could not tell (bad config, broker
+error, unknown pacticipant or webhook).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot import __version__
+from bot.duration import parse_duration
+from bot.errors import PactbotError, UsageError
+
+if TYPE_CHECKING:
+    from bot.commands import Context
+
+_EXIT_CODES = """exit codes:
+  0  every selected pair is fresh, idle, pending or failing
+  1  at least one pair is stale or never verified
+  2  pactbot cannot tell: bad config, broker error, unknown pacticipant"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `pactbot` command with `argv` (default: the process's arguments)."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except PactbotError as error:
+        print(f"pactbot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("broker and config (flags override the environment)")
+    group.add_argument(
+        "--config", type=Path, help="YAML config file (env PACTBOT_CONFIG; default ./pactbot.yml)"
+    )
+    group.add_argument("--broker-base-url", help="env PACT_BROKER_BASE_URL")
+    group.add_argument("--broker-token", help="bearer token, env PACT_BROKER_TOKEN (PactFlow)")
+    group.add_argument("--broker-username", help="basic auth, env PACT_BROKER_USERNAME")
+    group.add_argument("--broker-password", help="basic auth, env PACT_BROKER_PASSWORD")
+
+    parser = argparse.ArgumentParser(
+        prog="pactbot",
+        description="Watch a Pact Broker for pairs waiting on verification and dead webhooks.",
+    )
+    parser.add_argument("--version", action="version", version=f"pactbot {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        parents=[common],
+        help="CI gate: exit 1 when a pair is stale or never verified",
+        description="Fail when a selected pair has waited too long for a verification.",
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _pair_filters(check)
+    check.add_argument(
+        "--max-age", type=_duration, metavar="DUR", help="e.g. 6h, 24h, 7d (overrides the config)"
+    )
+    check.add_argument(
+        "--policy",
+        choices=("age", "demand"),
+        help="demand (default): a published pact waited longer than max-age; "
+        "age: the newest verification is older than max-age",
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="github also writes annotations and $GITHUB_STEP_SUMMARY",
+    )
+    check.set_defaults(run=_check)
+
+    status = commands.add_parser("status", parents=[common], help="every pair, most urgent first")
+    _pair_filters(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(run=_status)
+
+    test = commands.add_parser(
+        "test-webhook",
+        parents=[common],
+        help="run the broker's webhook Test and explain the result",
+        description="Run the broker's webhook Test (it dispatches a real CI run) and explain "
+        "what the target answered. Exit 0 when it answered 2xx, 1 when not, 2 when the Test "
+        "could not run.",
+    )
+    test.add_argument("webhook_id", nargs="?", metavar="WEBHOOK_ID", help="the broker's webhook id")
+    test.add_argument("--provider", help="the provider whose GitHub-dispatch webhook to test")
+    test.set_defaults(run=_test_webhook)
+
+    demo = commands.add_parser(
+        "demo", help="run status, check and test-webhook against a sample broker"
+    )
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _pair_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--consumer", help="only pairs with this consumer")
+    parser.add_argument("--provider", help="only pairs with this provider")
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _context(args: argparse.Namespace) -> Context:
+    from bot.commands import Context
+    from bot.config import find_config, load_config
+    from bot.settings import broker_settings, environment
+
+    env = environment()
+    return Context(
+        broker=broker_settings(
+            base_url=args.broker_base_url,
+            token=args.broker_token,
+            username=args.broker_username,
+            password=args.broker_password,
+        ),
+        config=load_config(find_config(args.config, env.pactbot_config)),
+        github_api_url=env.github_api_url,
+        clock=lambda: datetime.now(UTC),
+        out=sys.stdout,
+        err=sys.stderr,
+        step_summary=env.github_step_summary,
+    )
+
+
+def _check(args: argparse.Namespace) -> int:
+    from bot import commands
+    from bot.domain.freshness import Policy
+
+    return asyncio.run(
+        commands.check(
+            _context(args),
+            consumer=args.consumer,
+            provider=args.provider,
+            max_age=args.max_age,
+            policy=Policy(args.policy) if args.policy else None,
+            output=commands.Format(args.format),
+        )
+    )
+
+
+def _status(args: argparse.Namespace) -> int:
+    from bot import commands
+
+    return asyncio.run(
+        commands.status(
+            _context(args), consumer=args.consumer, provider=args.provider, as_json=args.json
+        )
+    )
+
+
+def _test_webhook(args: argparse.Namespace) -> int:
+    from bot import commands
+
+    if args.webhook_id and args.provider:
+        raise UsageError("give a webhook id or --provider, not both")
+    return asyncio.run(
+        commands.webhook_test(_context(args), webhook_id=args.webhook_id, provider=args.provider)
+    )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(sys.stdout))

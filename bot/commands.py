@@ -1,0 +1,190 @@
+"""What `pactbot check`, `status` and `test-webhook` do, for the CLI and for `pactbot demo`.
+
+Each command reads the broker through `bot.broker`, decides with `bot.domain`, prints with
+`bot.render.text` and returns its exit code. None of this imports Slack code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TextIO
+
+from bot.broker import convert
+from bot.broker.client import BrokerClient, NotFound
+from bot.broker.schema import WebhookResource
+from bot.broker.snapshot import read_snapshot
+from bot.config import Config
+from bot.domain.explain import explain_test
+from bot.domain.freshness import Policy
+from bot.domain.model import Webhook
+from bot.domain.report import Report, build_report
+from bot.domain.selection import Selection, closest
+from bot.errors import BrokerNotFound, UsageError
+from bot.render import text
+from bot.settings import BrokerSettings
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    GITHUB = "github"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    broker: BrokerSettings
+    config: Config
+    github_api_url: str
+    clock: Callable[[], datetime]
+    out: TextIO
+    err: TextIO
+    step_summary: Path | None = None
+
+
+async def check(
+    context: Context,
+    *,
+    consumer: str | None = None,
+    provider: str | None = None,
+    max_age: timedelta | None = None,
+    policy: Policy | None = None,
+    output: Format = Format.TEXT,
+) -> int:
+    """Exit 0 when no selected pair is stale or never verified, 1 when one is."""
+    report = await _report(context, consumer, provider, max_age, policy)
+    if output is Format.JSON:
+        context.out.write(json.dumps(text.report_json(report), indent=2) + "\n")
+    else:
+        context.out.write(text.check_text(report))
+    if output is Format.GITHUB:
+        context.out.write(text.github_annotations(report))
+        if context.step_summary is not None:
+            _append_summary(context, context.step_summary, text.github_summary(report))
+    return 1 if report.problems else 0
+
+
+async def status(
+    context: Context,
+    *,
+    consumer: str | None = None,
+    provider: str | None = None,
+    as_json: bool = False,
+) -> int:
+    """Print every selected pair, most urgent first."""
+    report = await _report(context, consumer, provider, None, None)
+    if as_json:
+        context.out.write(json.dumps(text.report_json(report), indent=2) + "\n")
+    else:
+        context.out.write(text.status_table(report))
+    return 0
+
+
+async def webhook_test(
+    context: Context, *, webhook_id: str | None = None, provider: str | None = None
+) -> int:
+    """Run the broker's webhook Test and explain it: exit 0 on a 2xx from the target, else 1."""
+    async with _client(context) as client:
+        resource = await _choose_webhook(context, client, webhook_id, provider)
+        webhook = convert.to_webhook(resource, context.github_api_url)
+        context.out.write(f"Running the webhook Test of {text.webhook_title(webhook)}\n")
+        if webhook.target:
+            context.out.write(f"(this sends a real repository_dispatch to {webhook.target.slug})\n")
+        result = await client.execute(resource.links.execute.href)
+    report = explain_test(webhook, convert.answer_from_test(result), context.clock())
+    context.out.write(text.test_text(report))
+    return 0 if report.passed else 1
+
+
+def _client(context: Context) -> BrokerClient:
+    return BrokerClient(context.broker, clock=context.clock)
+
+
+async def _report(
+    context: Context,
+    consumer: str | None,
+    provider: str | None,
+    max_age: timedelta | None,
+    policy: Policy | None,
+) -> Report:
+    watched = context.config.pairs
+    selection = Selection(
+        consumer=consumer,
+        provider=provider,
+        pairs=frozenset(pair.key for pair in watched) if watched else None,
+    )
+    async with _client(context) as client:
+        snapshot = await read_snapshot(
+            client,
+            now=context.clock(),
+            github_api_url=context.github_api_url,
+            selection=selection,
+        )
+    if not snapshot.pairs:
+        raise UsageError(
+            f"nothing to check: the Pact Broker at {context.broker.base_url} has no pacts"
+        )
+    return build_report(snapshot, context.config.rules(max_age, policy), snapshot.taken_at)
+
+
+async def _choose_webhook(
+    context: Context, client: BrokerClient, webhook_id: str | None, provider: str | None
+) -> WebhookResource:
+    if webhook_id is not None:
+        try:
+            return await client.webhook_by_id(webhook_id)
+        except NotFound:
+            known = await _webhooks(context, client)
+            names = {webhook.uuid: webhook for webhook, _ in known}
+            near = closest(webhook_id, names)
+            raise BrokerNotFound(
+                f"webhook {webhook_id!r}", [f"{uuid} ({names[uuid].name})" for uuid in near]
+            ) from None
+    dispatching = [pair for pair in await _webhooks(context, client) if pair[0].target]
+    if provider is not None:
+        candidates = [pair for pair in dispatching if pair[0].scope.provider == provider]
+        candidates = candidates or [pair for pair in dispatching if pair[0].scope.provider is None]
+        if not candidates:
+            providers = {
+                webhook.scope.provider for webhook, _ in dispatching if webhook.scope.provider
+            }
+            raise BrokerNotFound(
+                f"GitHub-dispatch webhook for the provider {provider!r}",
+                closest(provider, providers),
+            )
+    else:
+        candidates = dispatching
+        if not candidates:
+            raise BrokerNotFound(
+                "webhook that dispatches to GitHub (repos/{owner}/{repo}/dispatches)"
+            )
+    if len(candidates) > 1:
+        choices = "\n".join(
+            f"  pactbot test-webhook {webhook.uuid}   # {text.webhook_title(webhook)}"
+            for webhook, _ in candidates
+        )
+        raise UsageError(
+            f"{len(candidates)} webhooks dispatch to GitHub here; choose one:\n{choices}"
+        )
+    return candidates[0][1]
+
+
+async def _webhooks(
+    context: Context, client: BrokerClient
+) -> list[tuple[Webhook, WebhookResource]]:
+    return [
+        (convert.to_webhook(resource, context.github_api_url), resource)
+        for resource in await client.webhooks()
+    ]
+
+
+def _append_summary(context: Context, path: Path, markdown: str) -> None:
+    try:
+        with path.open("a", encoding="utf-8") as summary:
+            summary.write(markdown)
+    except OSError as error:
+        context.err.write(f"pactbot: cannot append to GITHUB_STEP_SUMMARY ({error.strerror})\n")

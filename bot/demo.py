@@ -1,0 +1,65 @@
+"""`pactbot demo`: the commands a user would run, against a sample broker on loopback.
+
+Nothing leaves this machine: the sample broker (the same one the tests use) runs in-process on
+127.0.0.1 and its webhooks' GitHub answers are part of its story (`bot.sample.story`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TextIO
+
+from bot import commands
+from bot.config import Config
+from bot.domain.webhooks import DEFAULT_GITHUB_API_URL
+from bot.errors import PactbotError
+from bot.sample.broker import Credentials, SampleBroker
+from bot.sample.story import ORDERS_WEBHOOK, demo_world
+from bot.settings import BrokerSettings
+
+_TOKEN = "demo-read-write-token"  # the sample broker's own, never a real credential
+
+
+async def run_demo(out: TextIO) -> int:
+    """Print what `status`, `check` and `test-webhook` say about the sample broker's story."""
+    now = datetime.now(UTC)
+    with SampleBroker(demo_world(now), credentials=Credentials(token=_TOKEN)) as broker:
+        out.write(
+            f"pactbot demo: a sample Pact Broker runs on {broker.url} with "
+            f"{len(list(broker.world.pairs()))} pairs and {len(broker.world.webhooks)} webhooks.\n"
+            "No Slack, no real broker: nothing leaves this machine.\n"
+        )
+
+        def context(output: TextIO) -> commands.Context:
+            return commands.Context(
+                broker=BrokerSettings(base_url=broker.url, token=_TOKEN),
+                config=Config(),
+                github_api_url=DEFAULT_GITHUB_API_URL,
+                clock=lambda: now,
+                out=output,
+                err=output,
+            )
+
+        steps: list[tuple[str, Callable[[TextIO], Awaitable[int]]]] = [
+            ("pactbot status", lambda output: commands.status(context(output))),
+            ("pactbot check", lambda output: commands.check(context(output))),
+            (
+                f"pactbot test-webhook {ORDERS_WEBHOOK}",
+                lambda output: commands.webhook_test(context(output), webhook_id=ORDERS_WEBHOOK),
+            ),
+        ]
+        for command, step in steps:
+            captured = io.StringIO()
+            try:
+                code = await step(captured)
+            except PactbotError as error:
+                captured.write(f"pactbot: {error}\n")
+                code = 2
+            out.write(f"\n$ {command}\n{captured.getvalue()}(exit code {code})\n")
+        out.write(
+            f"\nThe sample broker answered {len(broker.requests)} requests. "
+            "Point PACT_BROKER_BASE_URL at your own broker to see yours.\n"
+        )
+    return 0

@@ -1,0 +1,1 @@
+"""Pure core: facts, freshness, webhook health and explanations. No I/O, no clock."""

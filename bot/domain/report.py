@@ -1,0 +1,94 @@
+"""One view of a snapshot: every pair's state and the health of the webhooks that serve it.
+
+Every surface (CLI table, `check`, the digest, App Home) renders this same report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.freshness import Freshness, Rule, State, assess
+from bot.domain.model import PairKey, PairRecord, Snapshot, Webhook
+from bot.domain.webhooks import HealthKind, WebhookHealth, health
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookView:
+    webhook: Webhook
+    health: WebhookHealth
+
+
+@dataclass(frozen=True, slots=True)
+class PairRow:
+    record: PairRecord
+    rule: Rule
+    freshness: Freshness
+    webhooks: tuple[WebhookView, ...]
+
+    @property
+    def key(self) -> PairKey:
+        return self.record.key
+
+    @property
+    def state(self) -> State:
+        return self.freshness.state
+
+    @property
+    def main_webhook(self) -> WebhookView | None:
+        """The webhook that says most about this pair: a failing one before a healthy one."""
+        return min(self.webhooks, key=lambda view: _summary_rank(view.health.kind), default=None)
+
+
+def _summary_rank(kind: HealthKind) -> int:
+    if kind.failing:
+        return 0
+    order = (HealthKind.OK, HealthKind.NEVER_RUN, HealthKind.NOT_CHECKED, HealthKind.DISABLED)
+    return 1 + order.index(kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    taken_at: datetime
+    rows: tuple[PairRow, ...]
+    webhooks: tuple[WebhookView, ...]
+
+    @property
+    def problems(self) -> tuple[PairRow, ...]:
+        return tuple(row for row in self.rows if row.state.is_problem)
+
+    def count(self, state: State) -> int:
+        return sum(1 for row in self.rows if row.state is state)
+
+    @property
+    def failing_webhooks(self) -> tuple[WebhookView, ...]:
+        return tuple(view for view in self.webhooks if view.health.failing)
+
+
+def build_report(snapshot: Snapshot, rule_for: Callable[[PairKey], Rule], now: datetime) -> Report:
+    """Assess every pair of `snapshot` at `now`, most urgent first."""
+    views = tuple(
+        WebhookView(webhook, _health_of(webhook, snapshot)) for webhook in snapshot.webhooks
+    )
+    verifying = [view for view in views if view.webhook.triggers_verification]
+    rows = []
+    for record in snapshot.pairs:
+        rule = rule_for(record.key)
+        covering = tuple(view for view in verifying if view.webhook.scope.covers(record.key))
+        rows.append(PairRow(record, rule, assess(record, rule, now), covering))
+    rows.sort(key=_urgency)
+    return Report(snapshot.taken_at, tuple(rows), views)
+
+
+def _health_of(webhook: Webhook, snapshot: Snapshot) -> WebhookHealth:
+    executions = snapshot.executions.get(webhook.uuid)
+    if executions is None and webhook.enabled:
+        return WebhookHealth(HealthKind.NOT_CHECKED)
+    return health(webhook, executions or ())
+
+
+def _urgency(row: PairRow) -> tuple[int, float, PairKey]:
+    freshness = row.freshness
+    waited = freshness.waited or freshness.verification_age or timedelta(0)
+    return (row.state.urgency, -waited.total_seconds(), row.key)

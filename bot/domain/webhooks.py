@@ -1,0 +1,184 @@
+"""Which webhooks dispatch to GitHub, how healthy their real executions are, and where to look.
+
+A webhook's health comes from its last *real* executions (the broker's Test records nothing).
+The newest execution decides: a webhook that failed on every execution since its last success is
+failing, since the first of those failures; one failure followed by a success is healthy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.model import DispatchTarget, Execution, PairKey, PairRecord, TargetAnswer, Webhook
+
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+
+_REPO_PATH = r"/repos/(?P<owner>[^/?#]+)/(?P<repo>[^/?#]+)/dispatches/?(?:[?#].*)?$"
+# GitHub Enterprise Server serves its REST API under /api/v3 on its own host.
+_ENTERPRISE = re.compile(r"^(?P<api>https?://[^/]+/api/v3)" + _REPO_PATH)
+
+
+class HealthKind(StrEnum):
+    OK = "ok"
+    TOKEN_DEAD = "token_dead"
+    FORBIDDEN = "forbidden"
+    NO_ACCESS = "no_access"
+    REJECTED = "rejected"
+    TARGET_ERROR = "target_error"
+    UNREACHABLE = "unreachable"
+    HIDDEN = "hidden"
+    FAILING = "failing"
+    NEVER_RUN = "never_run"
+    DISABLED = "disabled"
+    NOT_CHECKED = "not_checked"
+
+    @property
+    def failing(self) -> bool:
+        return self in _FAILING
+
+
+_FAILING = frozenset(HealthKind) - {
+    HealthKind.OK,
+    HealthKind.NEVER_RUN,
+    HealthKind.DISABLED,
+    HealthKind.NOT_CHECKED,
+}
+
+
+def dispatch_target(
+    url: str, body: object, github_api_url: str = DEFAULT_GITHUB_API_URL
+) -> DispatchTarget | None:
+    """The GitHub repository a webhook dispatches to, or None if it is not a dispatch."""
+    for api in dict.fromkeys((github_api_url.rstrip("/"), DEFAULT_GITHUB_API_URL)):
+        if match := re.match(re.escape(api) + _REPO_PATH, url):
+            return DispatchTarget(api, match["owner"], match["repo"], _event_type(body))
+    if match := _ENTERPRISE.match(url):
+        return DispatchTarget(match["api"], match["owner"], match["repo"], _event_type(body))
+    return None
+
+
+def _event_type(body: object) -> str | None:
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return None
+    if isinstance(body, dict) and isinstance(body.get("event_type"), str):
+        return str(body["event_type"])
+    return None
+
+
+def classify(answer: TargetAnswer) -> HealthKind:
+    """Name what went wrong (or not) in one answer of a webhook's target."""
+    if answer.success:
+        return HealthKind.OK
+    if answer.error:
+        return HealthKind.UNREACHABLE
+    status = answer.status
+    if status is None:
+        return HealthKind.HIDDEN if answer.hidden else HealthKind.FAILING
+    by_status = {401: HealthKind.TOKEN_DEAD, 403: HealthKind.FORBIDDEN, 404: HealthKind.NO_ACCESS}
+    if status in by_status:
+        return by_status[status]
+    if status == 422:
+        return HealthKind.REJECTED
+    if status >= 500:
+        return HealthKind.TARGET_ERROR
+    return HealthKind.FAILING
+
+
+def sso_required(answer: TargetAnswer) -> bool:
+    """GitHub's header that says a classic PAT is not authorised for the org's SAML SSO."""
+    return answer.status == 403 and "required" in answer.headers.get("x-github-sso", "")
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookHealth:
+    kind: HealthKind
+    last_run: datetime | None = None
+    since: datetime | None = None  # the first failure after the last success
+    answer: TargetAnswer | None = None  # the newest execution's
+
+    @property
+    def failing(self) -> bool:
+        return self.kind.failing
+
+    def describe(self) -> str:
+        """A few words for a table cell: `token dead (401)`, `ok`, `never run`."""
+        answer = self.answer
+        status = answer.status if answer else None
+        if self.kind is HealthKind.FORBIDDEN and answer and sso_required(answer):
+            return "SSO not authorised (403)"
+        if self.kind is HealthKind.FAILING and status is not None:
+            return f"failing (HTTP {status})"
+        text = _DESCRIPTIONS[self.kind]
+        if self.kind is HealthKind.TARGET_ERROR and status is not None:
+            text = f"target error ({status})"
+        return text
+
+
+_DESCRIPTIONS = {
+    HealthKind.OK: "ok",
+    HealthKind.TOKEN_DEAD: "token dead (401)",
+    HealthKind.FORBIDDEN: "forbidden (403)",
+    HealthKind.NO_ACCESS: "no access or no repo scope (404)",
+    HealthKind.REJECTED: "body rejected (422)",
+    HealthKind.TARGET_ERROR: "target error (5xx)",
+    HealthKind.UNREACHABLE: "target unreachable",
+    HealthKind.HIDDEN: "failing (answer hidden)",
+    HealthKind.FAILING: "failing",
+    HealthKind.NEVER_RUN: "never run",
+    HealthKind.DISABLED: "disabled",
+    HealthKind.NOT_CHECKED: "not checked",
+}
+
+
+def health(webhook: Webhook, executions: Iterable[Execution]) -> WebhookHealth:
+    """The health of `webhook` from its real executions, in any order."""
+    if not webhook.enabled:
+        return WebhookHealth(HealthKind.DISABLED)
+    ordered = sorted(executions, key=lambda execution: execution.at)
+    if not ordered:
+        return WebhookHealth(HealthKind.NEVER_RUN)
+    newest = ordered[-1]
+    kind = classify(newest.answer)
+    if kind is HealthKind.OK:
+        return WebhookHealth(kind, last_run=newest.at, answer=newest.answer)
+    since = newest.at
+    for execution in reversed(ordered):
+        if execution.answer.success:
+            break
+        since = execution.at
+    return WebhookHealth(kind, last_run=newest.at, since=since, answer=newest.answer)
+
+
+def watched(webhooks: Iterable[Webhook]) -> list[Webhook]:
+    """The webhooks whose health explains waiting pairs: enabled, fired by pact publications."""
+    return [webhook for webhook in webhooks if webhook.enabled and webhook.triggers_verification]
+
+
+def history_pairs(
+    webhooks: Sequence[Webhook], pairs: Sequence[PairRecord]
+) -> Mapping[str, PairKey]:
+    """For each webhook, the one pair whose webhook status best shows its latest executions.
+
+    A pair waiting for a verification comes first (its publication fired the webhook and
+    nothing answered it), then the most recently published; a webhook that covers no pair gets
+    none. One status read per webhook keeps broker requests in step with webhooks, not pairs.
+    """
+    ranked = sorted(
+        pairs,
+        key=lambda pair: (not pair.awaits_verification, -pair.latest_pact.published_at.timestamp()),
+    )
+    chosen: dict[str, PairKey] = {}
+    for webhook in webhooks:
+        for pair in ranked:
+            if webhook.scope.covers(pair.key):
+                chosen[webhook.uuid] = pair.key
+                break
+    return chosen

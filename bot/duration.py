@@ -1,0 +1,36 @@
+"""Durations as people write them in config and flags: `30s`, `90m`, `24h`, `7d`, `1h30m`."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import timedelta
+
+ACCEPTED = "a number and a unit (s, m, h, d or w), e.g. 30s, 90m, 24h, 7d or 1h30m"
+
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_SPOKEN = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+_PART = re.compile(r"(\d+)([wdhms])")
+_WHOLE = re.compile(r"(?:\d+[wdhms])+")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read `text` as a duration, or raise ValueError saying what is accepted."""
+    compact = text.strip().lower()
+    if not _WHOLE.fullmatch(compact):
+        raise ValueError(f"{text!r} is not a duration; use {ACCEPTED}")
+    seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(compact))
+    if seconds == 0:
+        raise ValueError(f"{text!r} is zero; use {ACCEPTED}")
+    return timedelta(seconds=seconds)
+
+
+def format_duration(span: timedelta) -> str:
+    """Say `span` in its largest unit and the next one, e.g. `3d 4h`, `45m`, `2h`, `20s`."""
+    remaining = max(int(span.total_seconds()), 0)
+    for (unit, size), (next_unit, next_size) in itertools.pairwise(_SPOKEN):
+        if remaining >= size:
+            whole, rest = divmod(remaining, size)
+            tail = rest // next_size
+            return f"{whole}{unit} {tail}{next_unit}" if tail else f"{whole}{unit}"
+    return f"{remaining}s"

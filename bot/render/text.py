@@ -1,0 +1,206 @@
+"""Plain-text, Markdown and JSON renderings of a report for the command line and CI."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain.explain import TestReport
+from bot.domain.freshness import State
+from bot.domain.model import Webhook
+from bot.domain.report import PairRow, Report, WebhookView
+from bot.duration import format_duration
+
+_COLUMNS = ("PAIR", "STATE", "VERIFIED", "WAITING", "WEBHOOK")
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def state_name(state: State) -> str:
+    return state.value.replace("_", " ")
+
+
+def webhook_cell(row: PairRow) -> str:
+    view = row.main_webhook
+    if view is None:
+        return "no webhook"
+    text = view.health.describe()
+    if view.health.failing and view.health.since:
+        text += f" since {when(view.health.since)}"
+    return text
+
+
+def _cells(row: PairRow) -> tuple[str, ...]:
+    freshness = row.freshness
+    age = freshness.verification_age
+    verified = "never" if age is None else f"{format_duration(age)} ago"
+    waiting = format_duration(freshness.waited) if freshness.waited is not None else "-"
+    return (str(row.key), state_name(row.state), verified, waiting, webhook_cell(row))
+
+
+def status_table(report: Report) -> str:
+    """Every pair, most urgent first, in aligned columns."""
+    lines = [_COLUMNS, *(_cells(row) for row in report.rows)]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(_COLUMNS))]
+    text = "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+    return f"{text}\n\n{summary_line(report)}\n"
+
+
+def summary_line(report: Report) -> str:
+    counts = [
+        f"{report.count(state)} {state_name(state)}" for state in State if report.count(state)
+    ]
+    failing = len(report.failing_webhooks)
+    hooks = f"; {failing} webhook{'s' if failing != 1 else ''} failing" if failing else ""
+    return f"{len(report.rows)} pairs: {', '.join(counts)}{hooks} (at {when(report.taken_at)})"
+
+
+def check_text(report: Report) -> str:
+    """What `pactbot check` prints: each problem with its reason and the webhook behind it."""
+    lines = []
+    for row in report.rows:
+        if not row.state.is_problem and row.state is not State.FAILING:
+            continue
+        mark = "✗" if row.state.is_problem else "!"
+        lines.append(f"{mark} {row.key}: {state_name(row.state)}: {row.freshness.reason}")
+        view = row.main_webhook
+        if row.state.is_problem:
+            lines.append(
+                f"    webhook: {_webhook_line(view) if view else 'no webhook fires for this pair'}"
+            )
+    problems = len(report.problems)
+    if problems:
+        lines.append(
+            f"check failed: {problems} of {len(report.rows)} pairs stale or never verified"
+        )
+    else:
+        lines.append(f"check passed: none of {len(report.rows)} pairs is stale or never verified")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def _webhook_line(view: WebhookView) -> str:
+    webhook, health = view.webhook, view.health
+    target = f" → GitHub {webhook.target.slug}" if webhook.target else f" → {webhook.url}"
+    text = f'"{webhook.name}"{target}: {health.describe()}'
+    if health.failing and health.since:
+        text += f" since {when(health.since)}"
+    if health.answer and health.answer.message and health.failing:
+        text += f' ("{health.answer.message}")'
+    return text
+
+
+def github_annotations(report: Report) -> str:
+    """Workflow commands that mark each problem as an error in the GitHub Actions run."""
+    return "".join(
+        f"::error title=Pact {state_name(row.state)}: {_escape_property(str(row.key))}::"
+        f"{_escape_data(row.freshness.reason)}\n"
+        for row in report.problems
+    )
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_summary(report: Report) -> str:
+    """A Markdown table for `$GITHUB_STEP_SUMMARY`."""
+    lines = [
+        "### Pact verification freshness",
+        "",
+        "| " + " | ".join(_COLUMNS) + " |",
+        "|" + "---|" * len(_COLUMNS),
+    ]
+    for row in report.rows:
+        cells = [_markdown(cell) for cell in _cells(row)]
+        if row.state.is_problem:
+            cells[1] = f"**{cells[1]}**"
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", summary_line(report), ""]
+    return "\n".join(lines)
+
+
+def _markdown(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        "checked_at": report.taken_at.isoformat(),
+        "ok": not report.problems,
+        "pairs": [_pair_json(row) for row in report.rows],
+        "webhooks": [_webhook_json(view) for view in report.webhooks],
+    }
+
+
+def _pair_json(row: PairRow) -> dict[str, Any]:
+    freshness, record = row.freshness, row.record
+    newest = freshness.newest_verification
+    return {
+        "consumer": row.key.consumer,
+        "provider": row.key.provider,
+        "state": row.state.value,
+        "reason": freshness.reason,
+        "max_age": format_duration(row.rule.max_age),
+        "policy": row.rule.policy.value,
+        "latest_pact": {
+            "published_at": record.latest_pact.published_at.isoformat(),
+            "consumer_version": record.latest_pact.consumer_version,
+            "branch": record.latest_pact.branch,
+        },
+        "newest_verification": {
+            "verified_at": newest.verified_at.isoformat(),
+            "success": newest.success,
+            "provider_version": newest.provider_version,
+        }
+        if newest
+        else None,
+        "verification_age_seconds": _seconds(freshness.verification_age),
+        "waiting_since": freshness.waiting_since.isoformat() if freshness.waiting_since else None,
+        "webhooks": [view.webhook.uuid for view in row.webhooks],
+    }
+
+
+def _webhook_json(view: WebhookView) -> dict[str, Any]:
+    webhook, health = view.webhook, view.health
+    answer = health.answer
+    return {
+        "id": webhook.uuid,
+        "description": webhook.description,
+        "scope": str(webhook.scope),
+        "enabled": webhook.enabled,
+        "events": list(webhook.events),
+        "github_repository": webhook.target.slug if webhook.target else None,
+        "health": health.kind.value,
+        "last_run": health.last_run.isoformat() if health.last_run else None,
+        "failing_since": health.since.isoformat() if health.since else None,
+        "target_status": answer.status if answer else None,
+    }
+
+
+def _seconds(span: timedelta | None) -> int | None:
+    return None if span is None else int(span.total_seconds())
+
+
+def webhook_title(webhook: Webhook) -> str:
+    target = f"GitHub {webhook.target.slug}" if webhook.target else webhook.url
+    return f'"{webhook.name}" ({webhook.uuid}) → {target}, for {webhook.scope}'
+
+
+def test_text(report: TestReport) -> str:
+    """The explained result of one webhook Test."""
+    mark = "✓" if report.passed else "✗"
+    lines = [f"{mark} {report.headline}"]
+    lines += [f"  → {advice}" for advice in report.advice]
+    lines += [f"  ! {warning}" for warning in report.warnings]
+    lines += [f"  {note}" for note in report.notes]
+    return "\n".join(lines) + "\n"

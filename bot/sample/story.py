@@ -1,0 +1,112 @@
+"""The sample broker's story for `pactbot demo`: six pairs, one in each state worth seeing.
+
+- `checkout → Pricing Service`: fresh, verified an hour after its last publication;
+- `web-app → Pricing Service`: pending, published 20 minutes ago, the verification is running;
+- `web-app → orders-api`: stale, its webhook's GitHub token died three days ago (401), and the
+  consumer's CI has re-published the same unverified pact since;
+- `checkout → inventory-api`: failing, the provider verified and found a contract problem;
+- `admin-portal → billing-api`: never verified, no webhook reaches billing-api;
+- `web-app → search-api`: idle, verified twelve days ago and nothing has changed since.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.sample.world import GITHUB_ACCEPTED, GITHUB_BAD_CREDENTIALS, World
+
+ORDERS_WEBHOOK = "kJE42wcSbKwfb0QJ3V9sBg"
+
+
+def demo_world(now: datetime) -> World:
+    world = World(clock=lambda: now)
+
+    def hours(count: float) -> datetime:
+        return now - timedelta(hours=count)
+
+    world.add_webhook(
+        "Xq5ZiHu3BPeGqbIlpzR1Ow",
+        description="Verify Pricing Service pacts",
+        provider="Pricing Service",
+        url="https://api.github.com/repos/acme/pricing-service/dispatches",
+        target=GITHUB_ACCEPTED,
+        created_at=hours(24 * 90),
+    )
+    world.add_webhook(
+        "b6qR2nT0YlWc9aHd3EuXkQ",
+        description="Verify inventory-api pacts",
+        provider="inventory-api",
+        url="https://api.github.com/repos/acme/inventory-api/dispatches",
+        created_at=hours(24 * 90),
+    )
+    world.add_webhook(
+        "Tz8mPw1sLk4VbNq7RcYdHg",
+        description="Verify search-api pacts",
+        provider="search-api",
+        url="https://api.github.com/repos/acme/search-api/dispatches",
+        created_at=hours(24 * 90),
+    )
+    orders = world.add_webhook(
+        ORDERS_WEBHOOK,
+        description="Verify orders-api pacts",
+        provider="orders-api",
+        url="https://api.github.com/repos/acme/orders-api/dispatches",
+        created_at=hours(24 * 90),
+    )
+
+    search = world.publish("web-app", "search-api", "4f1e2d0", at=hours(24 * 12 + 2))
+    world.verify(search, at=hours(24 * 12), provider_version="9c8b7a6")
+
+    first = world.publish("web-app", "orders-api", "a13c9e1", at=hours(24 * 6), content="orders v1")
+    world.verify(first, at=hours(24 * 6 - 1), provider_version="77d0e4f")
+    orders.target = GITHUB_BAD_CREDENTIALS  # the machine user's token was revoked
+    world.publish("web-app", "orders-api", "b27f3a0", at=hours(24 * 3), content="orders v2")
+    world.publish("web-app", "orders-api", "c5d1e88", at=hours(24 * 1), content="orders v2")
+
+    pricing = world.publish("checkout", "Pricing Service", "8e2a4b1", at=hours(3))
+    world.verify(pricing, at=hours(2), provider_version="3.14.0")
+    world.publish("web-app", "Pricing Service", "d0c4f9a", at=now - timedelta(minutes=20))
+
+    inventory = world.publish("checkout", "inventory-api", "8e2a4b1", at=hours(5))
+    world.verify(inventory, at=hours(4), success=False, provider_version="2.7.1")
+
+    world.publish("admin-portal", "billing-api", "1b9d3c7", at=hours(24 * 3 + 4))
+    return world
+
+
+def scaled_world(now: datetime, *, pairs: int, webhooks: int, stale: int) -> World:
+    """`pairs` pairs over `webhooks` providers, each with its own GitHub-dispatch webhook.
+
+    The first provider's token is dead: its webhook answers 401 since two days, and `stale` of
+    its consumers have published a change since that no one verified. Every other pair was
+    verified within hours of its latest publication.
+    """
+    world = World(clock=lambda: now)
+    per_provider = -(-pairs // webhooks)
+    if stale > per_provider:
+        raise ValueError(f"at most {per_provider} stale pairs fit behind one provider")
+    for number in range(webhooks):
+        world.add_webhook(
+            f"hook{number:04d}AbCdEfGhIjKlMn",
+            description=f"Verify provider-{number:03d} pacts",
+            provider=f"provider-{number:03d}",
+            url=f"https://api.github.com/repos/acme/provider-{number:03d}/dispatches",
+            created_at=now - timedelta(days=90),
+        )
+    dead = world.webhooks["hook0000AbCdEfGhIjKlMn"]
+    waiting = []
+    for index in range(pairs):
+        provider, consumer = divmod(index, per_provider)
+        key = (f"consumer-{consumer:04d}", f"provider-{provider:03d}")
+        published = now - timedelta(hours=1 + index % 20, minutes=index % 60)
+        if provider == 0:
+            # Before the token died: verified then, idle since.
+            published = now - timedelta(days=5 if consumer < stale else 3)
+            if consumer < stale:
+                waiting.append(key)
+        publication = world.publish(*key, "1.0.0", at=published, content=f"{key} v1")
+        world.verify(publication, at=published + timedelta(minutes=10))
+    dead.target = GITHUB_BAD_CREDENTIALS
+    for key in waiting:
+        world.publish(*key, "1.1.0", at=now - timedelta(days=2), content=f"{key} v2")
+    return world

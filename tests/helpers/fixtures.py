@@ -1,0 +1,20 @@
+"""The broker API fixtures (a copy of shared/broker-api/fixtures, see tests/fixtures/README.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+BROKER_FIXTURES = Path(__file__).parent.parent / "fixtures" / "broker-api"
+CAPTURED = BROKER_FIXTURES / "captured-v2.120.0"
+CAPTURED_ROOT = "http://127.0.0.1:9292"
+
+
+def fixture(name: str) -> Any:
+    """Load a fixture by its path under broker-api/, e.g. `captured-v2.120.0/23_dashboard.json`."""
+    return json.loads((BROKER_FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def captured(name: str) -> Any:
+    return fixture(f"captured-v2.120.0/{name}.json")

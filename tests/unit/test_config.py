@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, find_config, load_config
+from bot.domain.freshness import Policy, Rule
+from bot.domain.model import PairKey
+from bot.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pactbot.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(path: Path) -> str:
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    return str(raised.value)
+
+
+def test_the_example_shape_is_read_with_per_pair_max_age(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "defaults:\n  max_age: 36h\n  policy: age\n"
+        "pairs:\n  - consumer: web-app\n    provider: orders-api\n    max_age: 6h\n"
+        "  - consumer: mobile\n    provider: orders-api\n",
+    )
+
+    rule_for = load_config(path).rules()
+
+    assert rule_for(PairKey("web-app", "orders-api")) == Rule(timedelta(hours=6), Policy.AGE)
+    assert rule_for(PairKey("mobile", "orders-api")) == Rule(timedelta(hours=36), Policy.AGE)
+
+
+def test_without_a_file_the_defaults_are_24h_and_demand() -> None:
+    config = load_config(None)
+
+    assert config.pairs is None
+    assert config.rules()(PairKey("a", "b")) == Rule(timedelta(hours=24), Policy.DEMAND)
+
+
+def test_flags_override_the_file_including_per_pair_ages(tmp_path: Path) -> None:
+    path = write(tmp_path, "pairs:\n  - {consumer: a, provider: b, max_age: 6h}\n")
+
+    rule_for = load_config(path).rules(max_age=timedelta(hours=2), policy=Policy.AGE)
+
+    assert rule_for(PairKey("a", "b")) == Rule(timedelta(hours=2), Policy.AGE)
+
+
+def test_an_unknown_key_names_the_file_the_path_and_the_accepted_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, "defaults:\n  maxage: 24h\n")
+
+    assert error_of(path) == f"{path}: defaults.maxage: unknown key; accepted here: max_age, policy"
+
+
+def test_an_unknown_key_inside_a_list_item_gives_its_index(tmp_path: Path) -> None:
+    path = write(tmp_path, "pairs:\n  - {consumer: a, provider: b, maxage: 1h}\n")
+
+    assert error_of(path) == (
+        f"{path}: pairs[0].maxage: unknown key; accepted here: consumer, provider, max_age"
+    )
+
+
+def test_a_bad_duration_says_what_durations_look_like(tmp_path: Path) -> None:
+    path = write(tmp_path, "pairs:\n  - {consumer: a, provider: b, max_age: 6 hours}\n")
+
+    assert error_of(path) == (
+        f"{path}: pairs[0].max_age: '6 hours' is not a duration; use a number and a unit "
+        "(s, m, h, d or w), e.g. 30s, 90m, 24h, 7d or 1h30m"
+    )
+
+
+def test_a_bad_policy_lists_the_policies(tmp_path: Path) -> None:
+    path = write(tmp_path, "defaults:\n  policy: strict\n")
+
+    assert (
+        error_of(path)
+        == f"{path}: defaults.policy: 'strict' is not accepted; use 'age' or 'demand'"
+    )
+
+
+def test_a_missing_key_and_a_wrong_type_are_both_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, "pairs:\n  - {provider: b}\n  - 42\n")
+
+    message = error_of(path)
+
+    assert f"{path}: pairs[0].consumer: is required" in message
+    assert f"{path}: pairs[1]:" in message
+
+
+def test_yaml_syntax_errors_give_the_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "defaults:\n  max_age: [24h\n")
+
+    assert error_of(path).startswith(f"{path}: line 3, column 1: ")
+
+
+def test_a_file_that_is_not_a_mapping_says_which_keys_it_needs(tmp_path: Path) -> None:
+    path = write(tmp_path, "- a\n- b\n")
+
+    assert error_of(path) == f"{path}: the file must be a mapping with the keys defaults, pairs"
+
+
+def test_a_missing_file_is_an_error_when_asked_for(tmp_path: Path) -> None:
+    message = error_of(tmp_path / "nope.yml")
+
+    assert message.startswith("cannot read the config file ")
+    assert "nope.yml" in message
+
+
+def test_an_empty_file_means_the_defaults(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "")) == Config()
+
+
+def test_the_flag_wins_then_the_environment_then_the_file_here(tmp_path: Path) -> None:
+    flag, env = Path("flag.yml"), Path("env.yml")
+
+    assert find_config(flag, env) == flag
+    assert find_config(None, env) == env
+    assert find_config(None, None) is None
+    write(tmp_path, "")  # the tests run in tmp_path
+    assert find_config(None, None) == Path("pactbot.yml")

@@ -1,0 +1,27 @@
+"""The README's quick start is what CI runs: the two must not drift apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def quick_start_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_the_quick_start_is_two_commands_the_first_runs_the_demo() -> None:
+    commands = quick_start_commands()
+
+    assert len(commands) == 2
+    assert commands[0].endswith("pactbot demo")
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+    assert ci[-1] == quick_start_commands()[1]
