@@ -145,9 +145,16 @@ class BrokerClient:
         """The webhook with the broker's id `webhook_id` (any string: ids are not UUIDs)."""
         return await self.webhook(expand(await self.link("pb:webhook"), uuid=webhook_id))
 
-    async def webhook_status(self, href: str) -> schema.WebhookStatus:
+    async def webhook_status(self, href: str) -> schema.TriggeredWebhookList:
+        """The newest triggered webhook per webhook and event of one pair."""
         endpoint = "GET /pacts/provider/{p}/consumer/{c}/webhooks/status"
-        return await self._get(self._reroot(href), endpoint, schema.WebhookStatus)
+        return await self._get(self._reroot(href), endpoint, schema.TriggeredWebhookList)
+
+    async def triggered_webhooks(self, pact_href: str) -> schema.TriggeredWebhookList:
+        """The webhooks one publication triggered (the pact's `pb:triggered-webhooks`)."""
+        endpoint = "GET /pacts/provider/{p}/consumer/{c}/version/{v}/triggered-webhooks"
+        url = self._reroot(pact_href).rstrip("/") + "/triggered-webhooks"
+        return await self._get(url, endpoint, schema.TriggeredWebhookList)
 
     async def triggered_webhook_logs(self, href: str) -> schema.TriggeredWebhookLogs:
         endpoint = "GET /triggered-webhooks/{uuid}/logs"

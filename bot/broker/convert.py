@@ -60,27 +60,40 @@ def to_history(
     rows: Sequence[schema.MatrixRow], pair: PairKey, latest_published: datetime, complete: bool
 ) -> History:
     """The newest verification of any content, and since when publications wait unverified."""
-    own = [row for row in rows if PairKey(row.consumer.name, row.provider.name) == pair]
+    own = _rows_of(rows, pair)
     verified = [(row.verification_result, row.provider) for row in own if row.verification_result]
     newest = max(verified, key=lambda found: found[0].verified_at, default=None)
-    # One row per consumer version and verifying provider version: a consumer version is
-    # verified when any of its rows is. The broker lists newer consumer versions first, which
-    # settles publications made within the same second.
-    versions: dict[str, tuple[datetime, bool]] = {}
-    for row in own:
-        number = row.consumer.version.number if row.consumer.version else ""
-        seen = versions.get(number, (row.pact.created_at, False))[1]
-        versions[number] = (row.pact.created_at, seen or row.verification_result is not None)
-    waiting_since = latest_published
-    for published, is_verified in sorted(versions.values(), key=lambda v: v[0], reverse=True):
-        if is_verified:
-            break
-        waiting_since = min(waiting_since, published)
+    waiting = waiting_run(own, pair)
     return History(
         newest_verification=_verification(*newest) if newest else None,
-        waiting_since=waiting_since,
+        waiting_since=min([latest_published, *(row.pact.created_at for row in waiting)]),
         complete=complete,
     )
+
+
+def waiting_run(rows: Sequence[schema.MatrixRow], pair: PairKey) -> list[schema.MatrixRow]:
+    """One row per unverified publication in the run that ends with the latest, newest first.
+
+    The matrix has a row per consumer version and verifying provider version: a consumer
+    version is verified when any of its rows is. The broker lists newer consumer versions
+    first, which settles publications made within the same second (the sort is stable).
+    """
+    own = _rows_of(rows, pair)
+    verified = {_number(row) for row in own if row.verification_result is not None}
+    run: dict[str, schema.MatrixRow] = {}
+    for row in sorted(own, key=lambda row: row.pact.created_at, reverse=True):
+        if _number(row) in verified:
+            break
+        run.setdefault(_number(row), row)
+    return list(run.values())
+
+
+def _rows_of(rows: Sequence[schema.MatrixRow], pair: PairKey) -> list[schema.MatrixRow]:
+    return [row for row in rows if PairKey(row.consumer.name, row.provider.name) == pair]
+
+
+def _number(row: schema.MatrixRow) -> str:
+    return row.consumer.version.number if row.consumer.version else ""
 
 
 def to_webhook(resource: schema.WebhookResource, github_api_url: str) -> Webhook:

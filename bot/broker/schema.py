@@ -40,6 +40,7 @@ class Pacticipant(_Json):
 
 class PublishedPact(_Json):
     created_at: AwareDatetime = Field(alias="createdAt")
+    links: dict[str, Link] = Field(default_factory=dict, alias="_links")
 
 
 class VerificationResult(_Json):
@@ -127,7 +128,9 @@ class TriggeredWebhooks(_Json):
     )
 
 
-class WebhookStatus(_Json):
+class TriggeredWebhookList(_Json):
+    """A pair's webhook status, or the webhooks one publication triggered: the same list."""
+
     embedded: TriggeredWebhooks = Field(alias="_embedded")
 
 

@@ -69,13 +69,15 @@ def parse_log(text: str, *, success: bool) -> TargetAnswer:
 
 def github_message(body: object) -> str | None:
     """GitHub's error `message` from a response body given as JSON text or parsed JSON."""
+    return json_text_field(body, "message")
+
+
+def json_text_field(body: object, key: str) -> str | None:
+    """The string at `key` of a JSON object given as text or parsed, else None."""
     if isinstance(body, str):
         try:
             body = json.loads(body)
         except ValueError:
             return None
-    if isinstance(body, dict):
-        message = body.get("message")
-        if isinstance(message, str):
-            return message
-    return None
+    found = body.get(key) if isinstance(body, dict) else None
+    return found if isinstance(found, str) else None

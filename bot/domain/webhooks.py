@@ -7,7 +7,6 @@ failing, since the first of those failures; one failure followed by a success is
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.model import DispatchTarget, Execution, PairKey, PairRecord, TargetAnswer, Webhook
+from bot.domain.webhook_logs import json_text_field
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
@@ -54,22 +54,12 @@ def dispatch_target(
     url: str, body: object, github_api_url: str = DEFAULT_GITHUB_API_URL
 ) -> DispatchTarget | None:
     """The GitHub repository a webhook dispatches to, or None if it is not a dispatch."""
+    event_type = json_text_field(body, "event_type")
     for api in dict.fromkeys((github_api_url.rstrip("/"), DEFAULT_GITHUB_API_URL)):
         if match := re.match(re.escape(api) + _REPO_PATH, url):
-            return DispatchTarget(api, match["owner"], match["repo"], _event_type(body))
+            return DispatchTarget(api, match["owner"], match["repo"], event_type)
     if match := _ENTERPRISE.match(url):
-        return DispatchTarget(match["api"], match["owner"], match["repo"], _event_type(body))
-    return None
-
-
-def _event_type(body: object) -> str | None:
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            return None
-    if isinstance(body, dict) and isinstance(body.get("event_type"), str):
-        return str(body["event_type"])
+        return DispatchTarget(match["api"], match["owner"], match["repo"], event_type)
     return None
 
 

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from bot.sample import render
+from bot.sample.pages import View
 from bot.sample.world import World
 
 Json = Any
@@ -192,6 +192,14 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ),
         "webhook_status",
     ),
+    (
+        "GET",
+        re.compile(
+            r"^/pacts/provider/(?P<provider>[^/]+)/consumer/(?P<consumer>[^/]+)"
+            r"/version/(?P<version>[^/]+)/triggered-webhooks$"
+        ),
+        "triggered_webhooks",
+    ),
     ("GET", re.compile(r"^/triggered-webhooks/(?P<uuid>[^/]+)/logs$"), "logs"),
 ]
 
@@ -271,7 +279,7 @@ def _handler_for(broker: SampleBroker) -> type[BaseHTTPRequestHandler]:
                 allowed = True
                 if route_method == method:
                     params = {key: unquote(value) for key, value in match.groupdict().items()}
-                    view = render.View(broker.world, broker.links_root)
+                    view = View(broker.world, broker.links_root)
                     with broker.world.lock:
                         answer: tuple[int, Json] = getattr(view, name)(
                             **params, query=parse_qsl(query, keep_blank_values=True)

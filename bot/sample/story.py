@@ -24,35 +24,21 @@ def demo_world(now: datetime) -> World:
     def hours(count: float) -> datetime:
         return now - timedelta(hours=count)
 
-    world.add_webhook(
-        "Xq5ZiHu3BPeGqbIlpzR1Ow",
-        description="Verify Pricing Service pacts",
-        provider="Pricing Service",
-        url="https://api.github.com/repos/acme/pricing-service/dispatches",
-        target=GITHUB_ACCEPTED,
-        created_at=hours(24 * 90),
-    )
-    world.add_webhook(
-        "b6qR2nT0YlWc9aHd3EuXkQ",
-        description="Verify inventory-api pacts",
-        provider="inventory-api",
-        url="https://api.github.com/repos/acme/inventory-api/dispatches",
-        created_at=hours(24 * 90),
-    )
-    world.add_webhook(
-        "Tz8mPw1sLk4VbNq7RcYdHg",
-        description="Verify search-api pacts",
-        provider="search-api",
-        url="https://api.github.com/repos/acme/search-api/dispatches",
-        created_at=hours(24 * 90),
-    )
-    orders = world.add_webhook(
-        ORDERS_WEBHOOK,
-        description="Verify orders-api pacts",
-        provider="orders-api",
-        url="https://api.github.com/repos/acme/orders-api/dispatches",
-        created_at=hours(24 * 90),
-    )
+    for uuid, provider, repo in (
+        ("Xq5ZiHu3BPeGqbIlpzR1Ow", "Pricing Service", "pricing-service"),
+        ("b6qR2nT0YlWc9aHd3EuXkQ", "inventory-api", "inventory-api"),
+        ("Tz8mPw1sLk4VbNq7RcYdHg", "search-api", "search-api"),
+        (ORDERS_WEBHOOK, "orders-api", "orders-api"),
+    ):
+        world.add_webhook(
+            uuid,
+            description=f"Verify {provider} pacts",
+            provider=provider,
+            url=f"https://api.github.com/repos/acme/{repo}/dispatches",
+            target=GITHUB_ACCEPTED,
+            created_at=hours(24 * 90),
+        )
+    orders = world.webhooks[ORDERS_WEBHOOK]
 
     search = world.publish("web-app", "search-api", "4f1e2d0", at=hours(24 * 12 + 2))
     world.verify(search, at=hours(24 * 12), provider_version="9c8b7a6")

@@ -107,6 +107,15 @@ async def test_a_webhook_is_found_by_the_brokers_own_id(broker: SampleBroker) ->
     assert broker.count(f"^/webhooks/{ORDERS_WEBHOOK}$") == 1
 
 
+async def test_the_dashboard_is_read_page_by_page_until_a_short_page(broker: SampleBroker) -> None:
+    async with client(broker) as reader:
+        rows = await reader.dashboard(2)
+
+    assert len({(row.consumer.name, row.provider.name) for row in rows}) == 6
+    pages = [request.query for request in broker.requests if request.path == "/dashboard"]
+    assert pages == ["page=1&size=2", "page=2&size=2", "page=3&size=2", "page=4&size=2"]
+
+
 async def test_server_errors_are_retried_with_backoff(broker: SampleBroker) -> None:
     broker.inject("^/dashboard$", Fault(503, times=2))
     sleeps = Sleeps()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -219,6 +221,38 @@ def test_a_broken_broker_exits_2_with_the_reason(broker: SampleBroker, run: Run)
 
     assert ran.code == 2
     assert "an HTML page instead of JSON: a proxy or login page answered" in ran.err
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        (Fault(429, headers={"Retry-After": "600"}), "answered HTTP 429 for "),
+        (Fault.garbage(), "unexpected answer from GET /dashboard: malformed JSON"),
+        (
+            Fault.without("items", 0, "latestVerificationResult"),
+            "the field items.0.latestVerificationResult is missing",
+        ),
+    ],
+)
+def test_every_broker_fault_exits_2_with_a_sentence(
+    broker: SampleBroker, run: Run, fault: Fault, said: str
+) -> None:
+    broker.inject("^/dashboard$", fault)
+
+    ran = run("check")
+
+    assert ran.code == 2
+    assert ran.out == ""
+    assert ran.err.startswith("pactbot: ")
+    assert said in ran.err
+
+
+def test_python_dash_m_bot_is_the_same_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip().startswith("pactbot 0.")
 
 
 def test_rejected_credentials_exit_2_naming_the_variable(

@@ -135,6 +135,16 @@ def test_webhook_status_and_logs_match(get: Any) -> None:
         assert answer(ours["logs"], False) == answer(theirs_execution["logs"], False)
 
 
+def test_the_webhooks_a_publication_triggered_match(get: Any, broker: SampleBroker) -> None:
+    ours = get("/pacts/provider/P/consumer/C/version/1.1.0/triggered-webhooks")
+    theirs = captured("14_triggered_webhooks_1.1.0")
+
+    assert shape(ours) == shape(theirs)
+    entry = ours["_embedded"]["triggeredWebhooks"][0]
+    assert (entry["status"], entry["triggeredAt"]) == ("failure", "2026-11-28T09:58:23+00:00")
+    assert ours["_links"]["self"]["title"] == theirs["_links"]["self"]["title"]
+
+
 def test_the_webhook_test_result_matches_for_401_and_204(get: Any, broker: SampleBroker) -> None:
     webhook = broker.world.webhooks[CAPTURED_WEBHOOK]
     from tests.helpers.stories import ACCEPTED, BAD_CREDENTIALS

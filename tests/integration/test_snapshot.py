@@ -1,8 +1,8 @@
-"""The broker requests a snapshot costs grow with webhooks and waiting pairs, not with pairs."""
+"""A snapshot: what it finds, and requests that grow with webhooks and waiting pairs, not pairs."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.broker.client import BrokerClient
 from bot.broker.snapshot import read_snapshot
@@ -10,7 +10,7 @@ from bot.config import Config
 from bot.domain.freshness import State
 from bot.domain.report import build_report
 from bot.domain.webhooks import HealthKind
-from bot.sample.story import scaled_world
+from bot.sample.story import ORDERS_WEBHOOK, demo_world, scaled_world
 from bot.settings import BrokerSettings
 from tests.conftest import StartBroker
 
@@ -58,3 +58,22 @@ async def test_the_dead_token_is_found_behind_the_stale_pairs(start_broker: Star
     assert [view.webhook.uuid for view in failing] == ["hook0000AbCdEfGhIjKlMn"]
     assert failing[0].health.kind is HealthKind.TOKEN_DEAD
     assert all(row.main_webhook == failing[0] for row in report.problems)
+    assert failing[0].health.since == NOW - timedelta(days=2) + timedelta(seconds=5)
+
+
+async def test_a_webhook_fails_since_the_first_publication_still_waiting(
+    start_broker: StartBroker,
+) -> None:
+    # web-app published a change three days ago and re-published it yesterday; both triggers
+    # met the dead token, but the status resource shows only yesterday's.
+    broker = start_broker(demo_world(NOW))
+    async with BrokerClient(BrokerSettings(base_url=broker.url)) as client:
+        snapshot = await read_snapshot(client, now=NOW, github_api_url="https://api.github.com")
+
+    report = build_report(snapshot, Config().rules(), NOW)
+
+    orders = next(view for view in report.webhooks if view.webhook.uuid == ORDERS_WEBHOOK)
+    assert orders.health.kind is HealthKind.TOKEN_DEAD
+    assert orders.health.since == NOW - timedelta(days=3)
+    assert orders.health.last_run == NOW - timedelta(days=1) + timedelta(seconds=20)
+    assert broker.count("/version/b27f3a0/triggered-webhooks$") == 1

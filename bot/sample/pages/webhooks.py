@@ -1,0 +1,130 @@
+"""Webhooks: the list, each webhook, and the Test."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from bot.sample.pages.links import Json, Query, redacted, segment, stamp
+from bot.sample.pages.logtext import HIDDEN, LogText
+from bot.sample.world import Attempt, Publication, WebhookDefinition
+
+
+class WebhookPages(LogText):
+    def webhook_list(self, query: Query) -> tuple[int, Json]:
+        webhooks = [
+            {
+                "title": _scope_title(webhook),
+                "name": webhook.description,
+                "href": self._webhook_href(webhook.uuid),
+            }
+            for webhook in self.world.webhooks.values()
+        ]
+        return 200, {
+            "_links": {
+                "self": {"title": "Webhooks", "href": f"{self.base}/webhooks"},
+                "pb:create": {"title": "POST to create a webhook", "href": f"{self.base}/webhooks"},
+                "pb:webhooks": webhooks,
+                "curies": [
+                    {"name": "pb", "href": f"{self.base}/doc/webhooks-{{rel}}", "templated": True}
+                ],
+            }
+        }
+
+    def webhook(self, uuid: str, query: Query) -> tuple[int, Json]:
+        webhook = self.world.webhooks.get(uuid)
+        if webhook is None:
+            return 404, None
+        href = self._webhook_href(uuid)
+        body: dict[str, Json] = {"uuid": uuid, "description": webhook.description}
+        links: dict[str, Json] = {
+            "self": {"title": webhook.description, "href": href},
+            "pb:execute": {
+                "title": "Test the execution of the webhook with the latest matching pact or verification by sending a POST request to this URL",
+                "href": f"{href}/execute",
+            },
+        }
+        if webhook.consumer:
+            body["consumer"] = {"name": webhook.consumer}
+            links["pb:consumer"] = {
+                "title": "Consumer",
+                "name": webhook.consumer,
+                "href": self._pacticipant(webhook.consumer),
+            }
+        if webhook.provider:
+            body["provider"] = {"name": webhook.provider}
+            links["pb:provider"] = {
+                "title": "Provider",
+                "name": webhook.provider,
+                "href": self._pacticipant(webhook.provider),
+            }
+        if webhook.consumer and webhook.provider:
+            links["pb:pact-webhooks"] = {
+                "title": f"All webhooks for consumer {webhook.consumer} and provider {webhook.provider}",
+                "href": f"{self.base}/webhooks/provider/{segment(webhook.provider)}/consumer/{segment(webhook.consumer)}",
+            }
+        links["pb:webhooks"] = {"title": "All webhooks", "href": f"{self.base}/webhooks"}
+        body |= {
+            "enabled": webhook.enabled,
+            "request": {
+                "method": "POST",
+                "url": webhook.url,
+                "headers": redacted(webhook.headers),
+                "body": webhook.body,
+            },
+            "events": [{"name": event} for event in webhook.events],
+            "createdAt": stamp(webhook.created_at),
+            "_links": links,
+        }
+        return 200, body
+
+    def execute(self, uuid: str, query: Query) -> tuple[int, Json]:
+        """The Test: render with the latest matching pact, record nothing, answer 200."""
+        webhook = self.world.webhooks.get(uuid)
+        if webhook is None:
+            return 404, None
+        publication = self._test_publication(webhook)
+        now = self.world.clock()
+        logs, sent = self._logs(webhook, publication, "test", Attempt(now, webhook.target), None)
+        target = webhook.target
+        shown = self.world.show_responses
+        result: dict[str, Json] = {}
+        if shown and target.error:
+            result["error"] = {"message": target.error}
+        result["request"] = {
+            "headers": sent["headers"],
+            "body": sent["body"],
+            "url": urlsplit(webhook.url).path,
+        }
+        if shown and target.status is not None:
+            response: dict[str, Json] = {"status": target.status, "headers": dict(target.headers)}
+            if target.body is not None:
+                response["body"] = target.body
+            result["response"] = response
+        if not shown:
+            result["message"] = HIDDEN.format(base=self.base)
+        result["logs"] = logs + (
+            "" if target.success else self._line(now, "INFO", "Webhook execution failed")
+        )
+        result["success"] = target.success
+        href = self._webhook_href(uuid)
+        result["_links"] = {
+            "webhook": {"href": href},
+            "try-again": {"title": "Execute the webhook again", "href": f"{href}/execute"},
+        }
+        return 200, result
+
+    def _test_publication(self, webhook: WebhookDefinition) -> Publication | None:
+        candidates = [
+            self.world.latest(*pair) for pair in self.world.pairs() if webhook.covers(*pair)
+        ]
+        return max(candidates, key=lambda pub: pub.created_at, default=None)
+
+
+def _scope_title(webhook: WebhookDefinition) -> str:
+    if webhook.consumer and webhook.provider:
+        return f"A webhook for the pact between {webhook.consumer} and {webhook.provider}"
+    if webhook.provider:
+        return f"A webhook for all pacts with provider {webhook.provider}"
+    if webhook.consumer:
+        return f"A webhook for all pacts with consumer {webhook.consumer}"
+    return "A webhook for all pacts"
