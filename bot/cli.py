@@ -24,6 +24,8 @@ from bot.errors import PactbotError, UsageError
 if TYPE_CHECKING:
     from bot.commands import Context
 
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
 _EXIT_CODES = """exit codes:
   0  every selected pair is fresh, idle, pending or failing
   1  at least one pair is stale or never verified
@@ -43,11 +45,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`pactbot status | head`): say nothing more on a closed pipe.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
     return code
 
 
 def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pactbot",
+        description="Watch a Pact Broker for pairs waiting on verification and dead webhooks.",
+    )
+    parser.add_argument("--version", action="version", version=f"pactbot {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common_options()
+    for add in (_add_check, _add_status, _add_test_webhook, _add_demo):
+        add(commands, common)
+    return parser
+
+
+def _common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("broker and config (flags override the environment)")
     group.add_argument(
@@ -57,14 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--broker-token", help="bearer token, env PACT_BROKER_TOKEN (PactFlow)")
     group.add_argument("--broker-username", help="basic auth, env PACT_BROKER_USERNAME")
     group.add_argument("--broker-password", help="basic auth, env PACT_BROKER_PASSWORD")
+    return common
 
-    parser = argparse.ArgumentParser(
-        prog="pactbot",
-        description="Watch a Pact Broker for pairs waiting on verification and dead webhooks.",
-    )
-    parser.add_argument("--version", action="version", version=f"pactbot {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+def _add_check(commands: Commands, common: argparse.ArgumentParser) -> None:
     check = commands.add_parser(
         "check",
         parents=[common],
@@ -91,11 +102,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_check)
 
+
+def _add_status(commands: Commands, common: argparse.ArgumentParser) -> None:
     status = commands.add_parser("status", parents=[common], help="every pair, most urgent first")
     _pair_filters(status)
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(run=_status)
 
+
+def _add_test_webhook(commands: Commands, common: argparse.ArgumentParser) -> None:
     test = commands.add_parser(
         "test-webhook",
         parents=[common],
@@ -108,11 +123,12 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--provider", help="the provider whose GitHub-dispatch webhook to test")
     test.set_defaults(run=_test_webhook)
 
+
+def _add_demo(commands: Commands, common: argparse.ArgumentParser) -> None:
     demo = commands.add_parser(
         "demo", help="run status, check and test-webhook against a sample broker"
     )
     demo.set_defaults(run=_demo)
-    return parser
 
 
 def _pair_filters(parser: argparse.ArgumentParser) -> None:

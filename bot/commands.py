@@ -6,6 +6,7 @@ Each command reads the broker through `bot.broker`, decides with `bot.domain`, p
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,16 +16,17 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.broker import convert
-from bot.broker.client import BrokerClient, NotFound
+from bot.broker.client import BrokerClient, Sleep
 from bot.broker.schema import WebhookResource
-from bot.broker.snapshot import read_snapshot
+from bot.broker.snapshot import read_webhooks
 from bot.config import Config
 from bot.domain.explain import explain_test
 from bot.domain.freshness import Policy
-from bot.domain.model import Webhook
-from bot.domain.report import Report, build_report
+from bot.domain.report import Report
 from bot.domain.selection import Selection, closest
-from bot.errors import BrokerNotFound, UsageError
+from bot.domain.webhook_choice import dispatching
+from bot.errors import BrokerBadResponse, BrokerNotFound, UsageError
+from bot.reader import read_report
 from bot.render import text
 from bot.settings import BrokerSettings
 
@@ -44,6 +46,7 @@ class Context:
     out: TextIO
     err: TextIO
     step_summary: Path | None = None
+    sleep: Sleep = asyncio.sleep  # the waits between retries
 
 
 async def check(
@@ -58,7 +61,7 @@ async def check(
     """Exit 0 when no selected pair is stale or never verified, 1 when one is."""
     report = await _report(context, consumer, provider, max_age, policy)
     if output is Format.JSON:
-        context.out.write(json.dumps(text.report_json(report), indent=2) + "\n")
+        _write_json(context, report)
     else:
         context.out.write(text.check_text(report))
     if output is Format.GITHUB:
@@ -78,7 +81,7 @@ async def status(
     """Print every selected pair, most urgent first."""
     report = await _report(context, consumer, provider, None, None)
     if as_json:
-        context.out.write(json.dumps(text.report_json(report), indent=2) + "\n")
+        _write_json(context, report)
     else:
         context.out.write(text.status_table(report))
     return 0
@@ -93,15 +96,25 @@ async def webhook_test(
         webhook = convert.to_webhook(resource, context.github_api_url)
         context.out.write(f"Running the webhook Test of {text.webhook_title(webhook)}\n")
         if webhook.target:
-            context.out.write(f"(this sends a real repository_dispatch to {webhook.target.slug})\n")
+            context.out.write(
+                f"(the broker sends a real repository_dispatch to {webhook.target.slug})\n"
+            )
+        if resource.links.execute is None:
+            raise BrokerBadResponse(
+                "GET /webhooks/{uuid}", f"the webhook {webhook.uuid} has no pb:execute link to test"
+            )
         result = await client.execute(resource.links.execute.href)
     report = explain_test(webhook, convert.answer_from_test(result), context.clock())
     context.out.write(text.test_text(report))
     return 0 if report.passed else 1
 
 
+def _write_json(context: Context, report: Report) -> None:
+    context.out.write(json.dumps(text.report_json(report), indent=2) + "\n")
+
+
 def _client(context: Context) -> BrokerClient:
-    return BrokerClient(context.broker, clock=context.clock)
+    return BrokerClient(context.broker, clock=context.clock, sleep=context.sleep)
 
 
 async def _report(
@@ -111,24 +124,21 @@ async def _report(
     max_age: timedelta | None,
     policy: Policy | None,
 ) -> Report:
-    watched = context.config.pairs
-    selection = Selection(
-        consumer=consumer,
-        provider=provider,
-        pairs=frozenset(pair.key for pair in watched) if watched else None,
-    )
+    config = context.config.with_rule(max_age, policy)
     async with _client(context) as client:
-        snapshot = await read_snapshot(
+        report = await read_report(
             client,
+            config,
             now=context.clock(),
             github_api_url=context.github_api_url,
-            selection=selection,
+            selection=Selection(consumer, provider),
         )
-    if not snapshot.pairs:
-        raise UsageError(
-            f"nothing to check: the Pact Broker at {context.broker.base_url} has no pacts"
-        )
-    return build_report(snapshot, context.config.rules(max_age, policy), snapshot.taken_at)
+    if not report.rows:
+        where = f"the Pact Broker at {context.broker.base_url}"
+        if consumer or provider or context.config.pairs:
+            raise UsageError(f"nothing to check: no pair of {where} is both listed and selected")
+        raise UsageError(f"nothing to check: {where} has no pacts")
+    return report
 
 
 async def _choose_webhook(
@@ -137,49 +147,25 @@ async def _choose_webhook(
     if webhook_id is not None:
         try:
             return await client.webhook_by_id(webhook_id)
-        except NotFound:
-            known = await _webhooks(context, client)
+        except BrokerNotFound:
+            known = await read_webhooks(client, context.github_api_url)
             names = {webhook.uuid: webhook for webhook, _ in known}
             near = closest(webhook_id, names)
             raise BrokerNotFound(
                 f"webhook {webhook_id!r}", [f"{uuid} ({names[uuid].name})" for uuid in near]
             ) from None
-    dispatching = [pair for pair in await _webhooks(context, client) if pair[0].target]
-    if provider is not None:
-        candidates = [pair for pair in dispatching if pair[0].scope.provider == provider]
-        candidates = candidates or [pair for pair in dispatching if pair[0].scope.provider is None]
-        if not candidates:
-            providers = {
-                webhook.scope.provider for webhook, _ in dispatching if webhook.scope.provider
-            }
-            raise BrokerNotFound(
-                f"GitHub-dispatch webhook for the provider {provider!r}",
-                closest(provider, providers),
-            )
-    else:
-        candidates = dispatching
-        if not candidates:
-            raise BrokerNotFound(
-                "webhook that dispatches to GitHub (repos/{owner}/{repo}/dispatches)"
-            )
+    known = await read_webhooks(client, context.github_api_url)
+    candidates = dispatching([webhook for webhook, _ in known], provider or "")
     if len(candidates) > 1:
         choices = "\n".join(
             f"  pactbot test-webhook {webhook.uuid}   # {text.webhook_title(webhook)}"
-            for webhook, _ in candidates
+            for webhook in candidates
         )
         raise UsageError(
             f"{len(candidates)} webhooks dispatch to GitHub here; choose one:\n{choices}"
         )
-    return candidates[0][1]
-
-
-async def _webhooks(
-    context: Context, client: BrokerClient
-) -> list[tuple[Webhook, WebhookResource]]:
-    return [
-        (convert.to_webhook(resource, context.github_api_url), resource)
-        for resource in await client.webhooks()
-    ]
+    resources = {webhook.uuid: resource for webhook, resource in known}
+    return resources[candidates[0].uuid]
 
 
 def _append_summary(context: Context, path: Path, markdown: str) -> None:

@@ -8,12 +8,14 @@ the key path and what is accepted.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, ValidationError
@@ -60,23 +62,92 @@ class WatchedPair(_Section):
         return PairKey(self.consumer, self.provider)
 
 
+def _cron(value: object) -> str:
+    """A five-field cron expression, as APScheduler reads it."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    text = str(value).strip()
+    try:
+        CronTrigger.from_crontab(text, timezone=UTC)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a five-field cron expression (minute hour day month weekday), "
+            'e.g. "0 9 * * 1-5" for 09:00 on weekdays'
+        ) from None
+    return text
+
+
+def _time_zone(value: object) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(
+            f"{value!r} is not a time zone; use an IANA name such as UTC or Europe/Berlin"
+        ) from None
+    return str(value)
+
+
+def _slack_id(prefixes: str, what: str) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        text = str(value).strip()
+        if not re.fullmatch(f"[{prefixes}][A-Z0-9]{{2,}}", text):
+            raise ValueError(f"{value!r} is not a {what}")
+        return text
+
+    return check
+
+
+Cron = Annotated[str, PlainValidator(_cron)]
+TimeZone = Annotated[str, PlainValidator(_time_zone)]
+UserId = Annotated[
+    str, PlainValidator(_slack_id("UW", "Slack user ID (U… or W…; a profile's ⋮ → Copy member ID)"))
+]
+
+
+class Digest(_Section):
+    # A channel ID (C…) or a public channel's name (#contract-testing).
+    channel: str = Field(min_length=2)
+    schedule: Cron = "0 9 * * 1-5"
+    timezone: TimeZone = "UTC"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Access(_Section):
+    # User group handles (pact-oncall) or IDs (S…): members may run test, digest, rotate, silence.
+    oncall_usergroups: tuple[str, ...] = ()
+    admins: tuple[UserId, ...] = ()
+    # Where /pact may be used (channel IDs); empty: anywhere.
+    channels: tuple[str, ...] = ()
+
+
 class Config(_Section):
     defaults: Defaults = Defaults()
     # Without a list every pair the broker knows is watched.
     pairs: tuple[WatchedPair, ...] | None = None
+    digest: Digest | None = None
+    access: Access = Access()
 
-    def rules(
-        self, max_age: timedelta | None = None, policy: Policy | None = None
-    ) -> Callable[[PairKey], Rule]:
-        """The rule for each pair; `max_age` and `policy` (from flags) override the file."""
+    def rules(self) -> Callable[[PairKey], Rule]:
+        """The rule for each pair: its own `max_age` if the file gives one, else the defaults."""
         per_pair = {pair.key: pair.max_age for pair in self.pairs or () if pair.max_age}
-        chosen_policy = policy or self.defaults.policy
 
         def rule_for(key: PairKey) -> Rule:
-            age = max_age or per_pair.get(key) or self.defaults.max_age
-            return Rule(age, chosen_policy)
+            return Rule(per_pair.get(key) or self.defaults.max_age, self.defaults.policy)
 
         return rule_for
+
+    def with_rule(self, max_age: timedelta | None, policy: Policy | None) -> Config:
+        """This config with `max_age` and `policy` (from flags) over the file's, every pair's."""
+        defaults = Defaults(
+            max_age=max_age or self.defaults.max_age, policy=policy or self.defaults.policy
+        )
+        pairs = self.pairs
+        if max_age is not None and pairs is not None:
+            pairs = tuple(pair.model_copy(update={"max_age": None}) for pair in pairs)
+        return self.model_copy(update={"defaults": defaults, "pairs": pairs})
 
 
 def find_config(flag: Path | None, env: Path | None) -> Path | None:
@@ -126,6 +197,11 @@ def _explain(path: Path, error: ValidationError) -> list[str]:
             message = f"{problem['input']!r} is not accepted; use {problem['ctx']['expected']}"
         elif kind == "value_error":
             message = str(problem["ctx"]["error"])
+        elif kind in ("tuple_type", "list_type"):
+            message = f"must be a list (got {problem['input']!r})"
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            accepted = ", ".join(_model_at(location).model_fields)
+            message = f"must be a mapping with the keys {accepted} (got {problem['input']!r})"
         else:
             message = f"{problem['msg']} (got {problem['input']!r})"
         lines.append(f"{path}: {_dotted(location)}: {message}")

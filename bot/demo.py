@@ -29,7 +29,8 @@ async def run_demo(out: TextIO) -> int:
         out.write(
             f"pactbot demo: a sample Pact Broker runs on {broker.url} with "
             f"{len(list(broker.world.pairs()))} pairs and {len(broker.world.webhooks)} webhooks.\n"
-            "No Slack, no real broker: nothing leaves this machine.\n"
+            "No Slack, no real broker: nothing leaves this machine (the sample broker plays "
+            "GitHub's answers too).\n"
         )
 
         def context(output: TextIO) -> commands.Context:

@@ -26,9 +26,13 @@ def parse_duration(text: str) -> timedelta:
 
 
 def format_duration(span: timedelta) -> str:
-    """Say `span` in its largest unit and the next one, e.g. `3d 4h`, `45m`, `2h`, `20s`."""
+    """Say `span` in its largest unit and the next one: `3d 4h`, `36h`, `45m`, `1h 30m`, `20s`.
+
+    Under two days it stays in hours, the way max_age is usually written (`24h`, not `1d`).
+    """
     remaining = max(int(span.total_seconds()), 0)
-    for (unit, size), (next_unit, next_size) in itertools.pairwise(_SPOKEN):
+    units = _SPOKEN if remaining >= 2 * 86400 else _SPOKEN[1:]
+    for (unit, size), (next_unit, next_size) in itertools.pairwise(units):
         if remaining >= size:
             whole, rest = divmod(remaining, size)
             tail = rest // next_size

@@ -3,6 +3,10 @@
     PactbotError               a sentence for a person; the CLI prints it and exits 2
     ├── ConfigError            the config file, a flag or an environment variable is wrong
     ├── UsageError             a command was given arguments it cannot work with
+    ├── StoreUnavailable       the store (SQLite file or Redis) cannot be read or written
+    ├── SlackError             Slack refused a call
+    │   ├── SlackRetryable     rate limited, 5xx or unreachable after retries: try later
+    │   └── SlackPermanent     will fail again until a person fixes something (the fix is said)
     └── BrokerError            anything the Pact Broker (or the way to it) did
         ├── BrokerUnreachable  no HTTP answer at all: DNS, refused, TLS, timeout
         ├── BrokerAuthRejected 401: the credentials are wrong or missing
@@ -33,6 +37,25 @@ class UsageError(PactbotError):
     """A command's arguments cannot be acted on."""
 
 
+class StoreUnavailable(PactbotError):
+    """The store did not answer; what was being done is not lost, just not done yet."""
+
+
+class SlackError(PactbotError):
+    def __init__(self, method: str, error: str, detail: str) -> None:
+        super().__init__(f"Slack refused {method} ({error}): {detail}")
+        self.method = method
+        self.error = error
+
+
+class SlackRetryable(SlackError):
+    """Slack was busy or unreachable; the same call can succeed later."""
+
+
+class SlackPermanent(SlackError):
+    """The call fails until a person acts: invite the bot, fix a channel, reinstall the app."""
+
+
 class BrokerError(PactbotError):
     """The Pact Broker could not give us what we asked for."""
 
@@ -40,7 +63,6 @@ class BrokerError(PactbotError):
 class BrokerUnreachable(BrokerError):
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"cannot reach the Pact Broker at {url}: {reason}")
-        self.url = url
 
 
 class BrokerAuthRejected(BrokerError):
@@ -61,22 +83,24 @@ class BrokerNotFound(BrokerError):
         if closest:
             message += "; closest: " + ", ".join(closest)
         super().__init__(message)
-        self.closest = tuple(closest)
 
 
 class BrokerServerError(BrokerError):
-    def __init__(self, url: str, status: int, attempts: int) -> None:
+    def __init__(self, url: str, status: int, attempts: int, wait: float | None = None) -> None:
+        if status == 429:
+            after = f" and asked for {wait:.0f} s more" if wait else ""
+            problem = f"rate limits pactbot (HTTP 429) at {url} {_tries(attempts)}{after}"
+            super().__init__(f"the Pact Broker {problem}; try again later")
+            return
         super().__init__(
             f"the Pact Broker answered HTTP {status} for {url} "
             f"{_tries(attempts)}: it is down or overloaded; try again later"
         )
-        self.status = status
 
 
 class BrokerBadResponse(BrokerError):
     def __init__(self, endpoint: str, problem: str) -> None:
         super().__init__(f"unexpected answer from {endpoint}: {problem}")
-        self.endpoint = endpoint
 
 
 def _tries(attempts: int) -> str:

@@ -6,11 +6,12 @@ passed in as keyword arguments. Secrets are `SecretStr`: they never show in a re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.webhooks import DEFAULT_GITHUB_API_URL
@@ -87,25 +88,113 @@ def environment() -> Environment:
         raise ConfigError(_explain(error)) from None
 
 
-def _explain(error: ValidationError) -> str:
+def _explain(error: ValidationError, prefix: str = "PACT_BROKER_") -> str:
     lines = []
     for problem in error.errors():
-        name = "_".join(str(part) for part in problem["loc"]).upper()
-        if problem["type"] == "missing" and name == "BASE_URL":
-            lines.append(
-                "PACT_BROKER_BASE_URL is not set: set it (or pass --broker-base-url) to your "
-                "broker's URL, e.g. https://your-org.pactflow.io"
-            )
+        name = prefix + "_".join(str(part) for part in problem["loc"]).upper()
+        if problem["type"] == "missing":
+            lines.append(_MISSING.get(name, f"{name} is not set"))
             continue
         message = (
             str(problem["ctx"]["error"]) if problem["type"] == "value_error" else problem["msg"]
         )
-        if not name:
-            lines.append(message)
-            continue
-        variable = f"PACT_BROKER_{name}" if name in _BROKER_FIELDS else name
-        lines.append(f"{variable}: {message}")
+        lines.append(f"{name}: {message}" if problem["loc"] else message)
     return "\n".join(lines)
 
 
-_BROKER_FIELDS = {name.upper() for name in BrokerSettings.model_fields}
+_MISSING = {
+    "PACT_BROKER_BASE_URL": "PACT_BROKER_BASE_URL is not set: set it (or pass --broker-base-url) "
+    "to your broker's URL, e.g. https://your-org.pactflow.io",
+    "SLACK_BOT_TOKEN": "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from "
+    "the Slack app's OAuth & Permissions page",
+}
+
+
+class SlackSettings(BaseSettings):
+    """The Slack app's credentials; HTTP mode needs the signing secret, Socket Mode an app token."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SLACK_", env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    # Slack's own by default; a proxy's, or a local fake's in end-to-end tests.
+    api_base_url: str = "https://slack.com/api/"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError(
+                "is not a bot token (xoxb-…): copy the Bot User OAuth Token from the Slack "
+                "app's OAuth & Permissions page"
+            )
+        return value
+
+    @field_validator("app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError(
+                "is not an app-level token (xapp-…): create one with the connections:write "
+                "scope under the Slack app's Basic Information"
+            )
+        return value
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _signing_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{16,}", value.get_secret_value()):
+            raise ValueError(
+                "is not a signing secret (hexadecimal): copy it from the Slack app's Basic "
+                "Information page"
+            )
+        return value
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL such as https://slack.com/api/")
+        return value.strip().rstrip("/") + "/"
+
+    @model_validator(mode="after")
+    def _a_way_in(self) -> SlackSettings:
+        if self.signing_secret is None and self.app_token is None:
+            raise ValueError(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to check that requests come "
+                "from Slack (the app's Basic Information page); or set SLACK_APP_TOKEN for "
+                "Socket Mode"
+            )
+        return self
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+
+class ServiceSettings(BaseSettings):
+    """Where `pactbot serve` listens and keeps its state."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True)
+
+    port: int = Field(default=3000, ge=1, le=65535)
+    pactbot_store_url: str | None = None
+
+
+def slack_settings() -> SlackSettings:
+    try:
+        return SlackSettings()
+    except ValidationError as error:
+        raise ConfigError(_explain(error, prefix="SLACK_")) from None
+
+
+def service_settings(**overrides: Any) -> ServiceSettings:
+    given = {name: value for name, value in overrides.items() if value is not None}
+    try:
+        return ServiceSettings(**given)
+    except ValidationError as error:
+        raise ConfigError(_explain(error, prefix="")) from None

@@ -9,6 +9,8 @@ import pytest
 from bot.sample.broker import Credentials, SampleBroker
 from bot.sample.world import World
 
+pytest_plugins = ["tests.helpers.cli", "tests.helpers.redis_server", "tests.helpers.slack"]
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> None:

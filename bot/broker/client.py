@@ -19,7 +19,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from bot import __version__
-from bot.broker import schema
+from bot.broker import answers, schema
 from bot.broker.hal import expand, reroot
 from bot.domain.model import PairKey
 from bot.errors import (
@@ -27,6 +27,7 @@ from bot.errors import (
     BrokerBadResponse,
     BrokerError,
     BrokerForbidden,
+    BrokerNotFound,
     BrokerServerError,
     BrokerUnreachable,
 )
@@ -52,14 +53,6 @@ class RetryPolicy:
     attempts: int = 4
     backoff: float = 0.5  # doubled after every attempt
     longest_wait: float = 30.0  # a Retry-After beyond this is not waited for
-
-
-class NotFound(BrokerError):
-    """404 from the broker; callers turn it into a `BrokerNotFound` that names the thing."""
-
-    def __init__(self, url: str, said: str | None) -> None:
-        super().__init__(said or f"not found: {url}")
-        self.said = said
 
 
 class BrokerClient:
@@ -160,6 +153,12 @@ class BrokerClient:
         endpoint = "GET /triggered-webhooks/{uuid}/logs"
         return await self._get(self._reroot(href), endpoint, schema.TriggeredWebhookLogs)
 
+    async def triggered_webhook_log_text(self, href: str) -> str:
+        """The same logs as text: the only form brokers before 2.112.0 serve."""
+        response = await self._get_with_retries(self._reroot(href), accept="text/plain")
+        self._check(response, "GET /triggered-webhooks/{uuid}/logs")
+        return response.text
+
     async def link(self, relation: str) -> str:
         """The href of an index relation, re-rooted on the configured base URL."""
         found = (await self.index()).links.get(relation)
@@ -177,13 +176,13 @@ class BrokerClient:
             async with self._slots:
                 response = await self._http.post(url, timeout=self._timeouts.test)
         except httpx.TimeoutException:
-            raise BrokerUnreachable(
-                url,
-                f"no answer within {self._timeouts.test:.0f} s; the Test may still have run, so "
-                "check the provider's CI before running it again",
+            raise BrokerError(
+                f"the Pact Broker did not answer the Test within {self._timeouts.test:.0f} s at "
+                f"{url}; it may still have dispatched a CI run, so check the provider's CI before "
+                "running it again"
             ) from None
         except httpx.TransportError as error:
-            raise BrokerUnreachable(url, _reason(error)) from None
+            raise BrokerUnreachable(url, answers.transport_failure(error)) from None
         if response.status_code == 403:
             raise BrokerForbidden(
                 url,
@@ -208,16 +207,16 @@ class BrokerClient:
         response = await self._get_with_retries(url)
         return self._decode(response, endpoint, model)
 
-    async def _get_with_retries(self, url: str) -> httpx.Response:
+    async def _get_with_retries(self, url: str, accept: str = HAL_JSON) -> httpx.Response:
         policy = self._retry
         for attempt in range(1, policy.attempts + 1):
             last = attempt == policy.attempts
             try:
                 async with self._slots:
-                    response = await self._http.get(url)
+                    response = await self._http.get(url, headers={"Accept": accept})
             except httpx.TransportError as error:
                 if last:
-                    raise BrokerUnreachable(url, _reason(error)) from None
+                    raise BrokerUnreachable(url, answers.transport_failure(error)) from None
                 wait = policy.backoff * 2 ** (attempt - 1)
             else:
                 retryable = response.status_code == 429 or response.status_code >= 500
@@ -225,7 +224,7 @@ class BrokerClient:
                     return response
                 wait = self._retry_after(response) or policy.backoff * 2 ** (attempt - 1)
                 if last or wait > policy.longest_wait:
-                    raise BrokerServerError(url, response.status_code, attempt)
+                    raise BrokerServerError(url, response.status_code, attempt, wait)
             await self._sleep(wait)
         raise AssertionError("the loop returns or raises on its last attempt")
 
@@ -240,6 +239,15 @@ class BrokerClient:
         return max((when - self._clock()).total_seconds(), 0.0)
 
     def _decode(self, response: httpx.Response, endpoint: str, model: type[Model]) -> Model:
+        self._check(response, endpoint)
+        data = answers.json_body(response, endpoint)
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            raise BrokerBadResponse(endpoint, answers.missing_field(error)) from None
+
+    def _check(self, response: httpx.Response, endpoint: str) -> None:
+        """Raise the error an HTTP status means; 2xx passes."""
         url = str(response.request.url)
         status = response.status_code
         if status == 401:
@@ -247,7 +255,8 @@ class BrokerClient:
         if status == 403:
             raise BrokerForbidden(url, "answer", "the credentials may not read this resource")
         if status == 404:
-            raise NotFound(url, _broker_says(response))
+            said = answers.broker_says(response)
+            raise BrokerNotFound(f"{endpoint} at {url}" + (f" ({said})" if said else ""))
         if 300 <= status < 400:
             where = response.headers.get("location", "elsewhere")
             raise BrokerBadResponse(
@@ -256,61 +265,5 @@ class BrokerClient:
                 "set PACT_BROKER_BASE_URL to the broker itself",
             )
         if status >= 400:
-            said = _broker_says(response) or response.reason_phrase
+            said = answers.broker_says(response) or response.reason_phrase
             raise BrokerBadResponse(endpoint, f"HTTP {status}: {said}")
-        data = _json_body(response, endpoint)
-        try:
-            return model.model_validate(data)
-        except ValidationError as error:
-            raise BrokerBadResponse(endpoint, _missing(error)) from None
-
-
-def _json_body(response: httpx.Response, endpoint: str) -> object:
-    content_type = response.headers.get("content-type", "")
-    text = response.text
-    if "html" in content_type or text.lstrip()[:1] == "<":
-        raise BrokerBadResponse(
-            endpoint,
-            "an HTML page instead of JSON: a proxy or login page answered; check "
-            "PACT_BROKER_BASE_URL and the proxy in front of the broker",
-        )
-    if "json" not in content_type:
-        raise BrokerBadResponse(endpoint, f"{content_type or 'no content type'} instead of JSON")
-    try:
-        return response.json()
-    except ValueError:
-        start = text[:60].replace("\n", " ")
-        raise BrokerBadResponse(endpoint, f"malformed JSON (starts {start!r})") from None
-
-
-def _missing(error: ValidationError) -> str:
-    problem = error.errors()[0]
-    field = ".".join(str(part) for part in problem["loc"]) or "(body)"
-    if problem["type"] == "missing":
-        return f"the field {field} is missing"
-    return f"the field {field} is not what the broker API promises ({problem['msg']})"
-
-
-def _broker_says(response: httpx.Response) -> str | None:
-    """The broker's own error text: `{"error": "..."}` or `{"errors": [...]}`."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if isinstance(body, dict):
-        if isinstance(body.get("error"), str):
-            return str(body["error"])
-        errors = body.get("errors")
-        if isinstance(errors, list):
-            return "; ".join(str(item) for item in errors)
-        if isinstance(errors, dict):
-            return "; ".join(f"{key}: {value}" for key, value in errors.items())
-    return None
-
-
-def _reason(error: httpx.TransportError) -> str:
-    if isinstance(error, httpx.TimeoutException):
-        return "no answer in time (timeout)"
-    if isinstance(error, httpx.ConnectError):
-        return f"connection failed ({error or 'refused or unknown host'})"
-    return f"{type(error).__name__} ({error})" if str(error) else type(error).__name__

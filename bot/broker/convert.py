@@ -60,7 +60,7 @@ def to_history(
     rows: Sequence[schema.MatrixRow], pair: PairKey, latest_published: datetime, complete: bool
 ) -> History:
     """The newest verification of any content, and since when publications wait unverified."""
-    own = _rows_of(rows, pair)
+    own = rows_of(rows, pair)
     verified = [(row.verification_result, row.provider) for row in own if row.verification_result]
     newest = max(verified, key=lambda found: found[0].verified_at, default=None)
     waiting = waiting_run(own, pair)
@@ -78,7 +78,7 @@ def waiting_run(rows: Sequence[schema.MatrixRow], pair: PairKey) -> list[schema.
     version is verified when any of its rows is. The broker lists newer consumer versions
     first, which settles publications made within the same second (the sort is stable).
     """
-    own = _rows_of(rows, pair)
+    own = rows_of(rows, pair)
     verified = {_number(row) for row in own if row.verification_result is not None}
     run: dict[str, schema.MatrixRow] = {}
     for row in sorted(own, key=lambda row: row.pact.created_at, reverse=True):
@@ -88,7 +88,8 @@ def waiting_run(rows: Sequence[schema.MatrixRow], pair: PairKey) -> list[schema.
     return list(run.values())
 
 
-def _rows_of(rows: Sequence[schema.MatrixRow], pair: PairKey) -> list[schema.MatrixRow]:
+def rows_of(rows: Sequence[schema.MatrixRow], pair: PairKey) -> list[schema.MatrixRow]:
+    """The rows of one pair in a batched matrix answer."""
     return [row for row in rows if PairKey(row.consumer.name, row.provider.name) == pair]
 
 

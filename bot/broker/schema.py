@@ -48,13 +48,17 @@ class VerificationResult(_Json):
     verified_at: AwareDatetime = Field(alias="verifiedAt")
 
 
+class DashboardLinks(_Json):
+    webhook_status: Link = Field(alias="pb:webhook-status")
+
+
 class DashboardItem(_Json):
     consumer: Pacticipant
     provider: Pacticipant
     pact: PublishedPact
     # Present and null when the latest pact's content was never verified.
     latest_verification_result: VerificationResult | None = Field(alias="latestVerificationResult")
-    links: dict[str, Link] = Field(alias="_links")
+    links: DashboardLinks = Field(alias="_links")
 
 
 class Dashboard(_Json):
@@ -97,7 +101,8 @@ class WebhookEvent(_Json):
 
 
 class WebhookLinks(_Json):
-    execute: Link = Field(alias="pb:execute")
+    # Only the Test needs it; a webhook without it can still be watched.
+    execute: Link | None = Field(default=None, alias="pb:execute")
 
 
 class WebhookResource(_Json):

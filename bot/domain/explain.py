@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.model import TargetAnswer, Webhook
 from bot.domain.webhooks import HealthKind, classify, sso_required
+from bot.duration import format_duration
 
 EXPIRY_WARNING = timedelta(days=14)
 
@@ -29,7 +30,6 @@ class TestReport:
     advice: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    token_expires_at: datetime | None = None
 
 
 def explain_test(webhook: Webhook, answer: TargetAnswer, now: datetime) -> TestReport:
@@ -50,75 +50,76 @@ def explain_test(webhook: Webhook, answer: TargetAnswer, now: datetime) -> TestR
         advice=tuple(advice),
         warnings=tuple(warnings),
         notes=tuple(notes),
-        token_expires_at=token_expiry(answer),
     )
 
 
+# What each answer means and what to do, worded with {where} (GitHub and the repository),
+# {said} (GitHub's own message), {status} and {error}.
+_VERDICTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ok": ("{where} accepted the request ({shown}): the provider's verification should start.", ()),
+    "token_dead": (
+        "{where} rejected the token (HTTP 401{said}): the PAT in the broker's secret is expired, "
+        "revoked or wrong.",
+        (
+            "Rotate it: sign in to GitHub as the machine user, generate a classic token with the "
+            "repo scope, paste it into the secret the webhook references, then Test again.",
+        ),
+    ),
+    "sso": (
+        "{where} refused the token (HTTP 403): it is not authorised for the organisation's SAML "
+        "single sign-on.",
+        (
+            "As the machine user open Settings → Developer settings → Personal access tokens "
+            "(classic), choose Configure SSO on the token and authorise the organisation.",
+        ),
+    ),
+    "forbidden": (
+        "{where} refused the request (HTTP 403{said}).",
+        (
+            "A fine-grained token without permission, a rate limit, or GitHub's lock-out after "
+            "repeated bad credentials: read GitHub's message above.",
+        ),
+    ),
+    "no_access": (
+        "{where} answered 404{said}: the repository does not exist, or the token cannot see it, "
+        "or it lacks the repo scope (GitHub hides private repositories behind 404).",
+        (
+            "Check that the machine user can write to the repository and that its classic token "
+            "has the repo scope.",
+        ),
+    ),
+    "rejected": (
+        "{where} rejected the request body (HTTP 422{said}).",
+        ("event_type must be 1 to 100 characters and client_payload at most 10 keys.",),
+    ),
+    "target_error": (
+        "{where} failed (HTTP {status}{said}): an outage on its side.",
+        ("Test again later.",),
+    ),
+    "unreachable": (
+        "The broker could not reach {where}: {error}.",
+        ("Check DNS, firewall and proxy settings between the broker and the target.",),
+    ),
+    "hidden": (
+        "The Test failed, but the broker hides what {where} answered, so a dead token (401) "
+        "cannot be told from a missing repository (404) or a timeout.",
+        (f"Setting {_WHITELIST}.",),
+    ),
+    "failing": ("{where} answered HTTP {status}{said}.", ()),
+}
+
+
 def _verdict(kind: HealthKind, answer: TargetAnswer, where: str) -> tuple[str, list[str]]:
-    said = f' "{answer.message}"' if answer.message else ""
-    status = answer.status
-    if kind is HealthKind.OK:
-        shown = f"HTTP {status}" if status else "details hidden by the broker"
-        return (
-            f"{where} accepted the request ({shown}): the provider's verification should start.",
-            [],
-        )
-    if kind is HealthKind.TOKEN_DEAD:
-        return (
-            f"{where} rejected the token (HTTP 401{said}): the PAT in the broker's secret is "
-            "expired, revoked or wrong.",
-            [
-                "Rotate it: sign in to GitHub as the machine user, generate a classic token with "
-                "the repo scope, paste it into the secret the webhook references, then Test again.",
-            ],
-        )
-    if kind is HealthKind.FORBIDDEN and sso_required(answer):
-        return (
-            f"{where} refused the token (HTTP 403): it is not authorised for the organisation's "
-            "SAML single sign-on.",
-            [
-                "As the machine user open Settings → Developer settings → Personal access tokens "
-                "(classic), choose Configure SSO on the token and authorise the organisation.",
-            ],
-        )
-    if kind is HealthKind.FORBIDDEN:
-        return (
-            f"{where} refused the request (HTTP 403{said}).",
-            [
-                "A fine-grained token without permission, a rate limit, or GitHub's lock-out "
-                "after repeated bad credentials: read GitHub's message above.",
-            ],
-        )
-    if kind is HealthKind.NO_ACCESS:
-        return (
-            f"{where} answered 404{said}: the repository does not exist, or the token cannot "
-            "see it, or it lacks the repo scope (GitHub hides private repositories behind 404).",
-            [
-                "Check that the machine user can write to the repository and that its classic "
-                "token has the repo scope.",
-            ],
-        )
-    if kind is HealthKind.REJECTED:
-        return (
-            f"{where} rejected the request body (HTTP 422{said}).",
-            ["event_type must be 1 to 100 characters and client_payload at most 10 keys."],
-        )
-    if kind is HealthKind.TARGET_ERROR:
-        return f"{where} failed (HTTP {status}{said}): an outage on its side.", [
-            "Test again later."
-        ]
-    if kind is HealthKind.UNREACHABLE:
-        return (
-            f"The broker could not reach {where}: {answer.error}.",
-            ["Check DNS, firewall and proxy settings between the broker and the target."],
-        )
-    if kind is HealthKind.HIDDEN:
-        return (
-            f"The Test failed, but the broker hides what {where} answered, so a dead token "
-            "(401) cannot be told from a missing repository (404) or a timeout.",
-            [f"Setting {_WHITELIST}."],
-        )
-    return f"{where} answered HTTP {status}{said}.", []
+    key = "sso" if kind is HealthKind.FORBIDDEN and sso_required(answer) else kind.value
+    headline, advice = _VERDICTS[key]
+    values = {
+        "where": where,
+        "said": f' "{answer.message}"' if answer.message else "",
+        "status": answer.status,
+        "error": answer.error,
+        "shown": f"HTTP {answer.status}" if answer.status else "details hidden by the broker",
+    }
+    return headline.format(**values), list(advice)
 
 
 def _token_findings(answer: TargetAnswer, now: datetime) -> tuple[list[str], list[str]]:
@@ -137,7 +138,9 @@ def _token_findings(answer: TargetAnswer, now: datetime) -> tuple[list[str], lis
         if left <= timedelta(0):
             warnings.append(f"the token expired on {when}")
         elif left <= EXPIRY_WARNING:
-            warnings.append(f"the token expires on {when}, in {left.days} days: rotate it before")
+            warnings.append(
+                f"the token expires on {when}, in {format_duration(left)}: rotate it before"
+            )
         else:
             notes.append(f"the token expires on {when}")
     return warnings, notes

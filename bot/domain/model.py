@@ -120,12 +120,6 @@ class DispatchTarget:
     def slug(self) -> str:
         return f"{self.owner}/{self.repo}"
 
-    @property
-    def web_url(self) -> str:
-        if self.api_url == "https://api.github.com":
-            return f"https://github.com/{self.slug}"
-        return f"{self.api_url.removesuffix('/api/v3')}/{self.slug}"
-
 
 @dataclass(frozen=True, slots=True)
 class Webhook:

@@ -37,8 +37,14 @@ class PairRow:
 
     @property
     def main_webhook(self) -> WebhookView | None:
-        """The webhook that says most about this pair: a failing one before a healthy one."""
-        return min(self.webhooks, key=lambda view: _summary_rank(view.health.kind), default=None)
+        """The webhook that says most about this pair: a GitHub dispatch before any other
+        (a notification on `contract_published` explains no missing verification), and a
+        failing one before a healthy one."""
+        return min(
+            self.webhooks,
+            key=lambda view: (view.webhook.target is None, _summary_rank(view.health.kind)),
+            default=None,
+        )
 
 
 def _summary_rank(kind: HealthKind) -> int:

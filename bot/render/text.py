@@ -11,7 +11,7 @@ from bot.domain.model import Webhook
 from bot.domain.report import PairRow, Report, WebhookView
 from bot.duration import format_duration
 
-_COLUMNS = ("PAIR", "STATE", "VERIFIED", "WAITING", "WEBHOOK")
+_COLUMNS = ("PAIR", "STATE", "VERIFIED", "WAITING SINCE", "WEBHOOK")
 
 
 def when(moment: datetime) -> str:
@@ -24,19 +24,30 @@ def state_name(state: State) -> str:
 
 def webhook_cell(row: PairRow) -> str:
     view = row.main_webhook
-    if view is None:
-        return "no webhook"
-    text = view.health.describe()
-    if view.health.failing and view.health.since:
-        text += f" since {when(view.health.since)}"
+    return health_text(view) if view else "no webhook"
+
+
+def health_text(view: WebhookView) -> str:
+    """`token dead (401) since 2026-11-28 10:00 UTC`, `ok`, `never run`."""
+    health = view.health
+    text = health.describe()
+    if health.failing and health.since:
+        text += f" since {when(health.since)}"
     return text
 
 
 def _cells(row: PairRow) -> tuple[str, ...]:
     freshness = row.freshness
     age = freshness.verification_age
-    verified = "never" if age is None else f"{format_duration(age)} ago"
-    waiting = format_duration(freshness.waited) if freshness.waited is not None else "-"
+    if age is not None:
+        verified = f"{format_duration(age)} ago"
+    elif row.record.history is not None and not row.record.history.complete:
+        verified = "long ago"  # before the newest publications the matrix returned
+    else:
+        verified = "never"
+    waiting = "-"
+    if freshness.waiting_since is not None and freshness.waited is not None:
+        waiting = f"{freshness.waiting_since:%Y-%m-%d %H:%M} ({format_duration(freshness.waited)})"
     return (str(row.key), state_name(row.state), verified, waiting, webhook_cell(row))
 
 
@@ -87,9 +98,7 @@ def check_text(report: Report) -> str:
 def _webhook_line(view: WebhookView) -> str:
     webhook, health = view.webhook, view.health
     target = f" → GitHub {webhook.target.slug}" if webhook.target else f" → {webhook.url}"
-    text = f'"{webhook.name}"{target}: {health.describe()}'
-    if health.failing and health.since:
-        text += f" since {when(health.since)}"
+    text = f'"{webhook.name}"{target}: {health_text(view)}'
     if health.answer and health.answer.message and health.failing:
         text += f' ("{health.answer.message}")'
     return text
@@ -98,7 +107,7 @@ def _webhook_line(view: WebhookView) -> str:
 def github_annotations(report: Report) -> str:
     """Workflow commands that mark each problem as an error in the GitHub Actions run."""
     return "".join(
-        f"::error title=Pact {state_name(row.state)}: {_escape_property(str(row.key))}::"
+        f"::error title={_escape_property(f'Pact {state_name(row.state)}: {row.key}')}::"
         f"{_escape_data(row.freshness.reason)}\n"
         for row in report.problems
     )

@@ -267,6 +267,9 @@ def _handler_for(broker: SampleBroker) -> type[BaseHTTPRequestHandler]:
             status, body = self._route(method, path, parts.query)
             if fault is not None and fault.mutate is not None and status == 200:
                 body = fault.mutate(body)
+            if isinstance(body, str):
+                self._send(status, body.encode(), "text/plain;charset=utf-8", {"Vary": "Accept"})
+                return
             raw = b"" if body is None else json.dumps(body).encode()
             self._send(status, raw, "application/hal+json;charset=utf-8", {"Vary": "Accept"})
 
@@ -279,7 +282,7 @@ def _handler_for(broker: SampleBroker) -> type[BaseHTTPRequestHandler]:
                 allowed = True
                 if route_method == method:
                     params = {key: unquote(value) for key, value in match.groupdict().items()}
-                    view = View(broker.world, broker.links_root)
+                    view = View(broker.world, broker.links_root, self.headers.get("Accept", ""))
                     with broker.world.lock:
                         answer: tuple[int, Json] = getattr(view, name)(
                             **params, query=parse_qsl(query, keep_blank_values=True)

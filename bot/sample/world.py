@@ -135,6 +135,7 @@ class World:
         self.clock = clock
         self.lock = threading.RLock()
         self.show_responses = True  # the broker's webhook host whitelist is set
+        self.deliver = True  # False: triggered webhooks wait for their first attempt (not_run)
         self.publications: dict[tuple[str, str], list[Publication]] = {}
         self.verifications: dict[tuple[str, str], list[VerificationRecord]] = {}
         self.webhooks: dict[str, WebhookDefinition] = {}
@@ -228,8 +229,8 @@ class World:
         self, webhook: WebhookDefinition, publication: Publication, event: str, at: datetime
     ) -> None:
         first = at + timedelta(seconds=5)
-        attempts = [Attempt(first, webhook.target)]
-        if not webhook.target.success:
+        attempts = [Attempt(first, webhook.target)] if self.deliver else []
+        if attempts and not webhook.target.success:
             attempts += [Attempt(first + delay, webhook.target) for delay in RETRY_DELAYS]
         uuid = _sha(f"{webhook.uuid}/{publication.order}/{event}")[:32]
         uuid = f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:]}"

@@ -147,7 +147,10 @@ async def test_a_retry_after_longer_than_30s_is_not_waited_for(broker: SampleBro
             await reader.dashboard(100)
 
     assert sleeps.waits == []
-    assert "answered HTTP 429" in str(raised.value)
+    assert str(raised.value) == (
+        f"the Pact Broker rate limits pactbot (HTTP 429) at {broker.url}/dashboard?page=1&size=100 "
+        "at the first attempt and asked for 3600 s more; try again later"
+    )
 
 
 async def test_dropped_connections_are_retried(broker: SampleBroker) -> None:

@@ -47,7 +47,7 @@ def test_without_a_file_the_defaults_are_24h_and_demand() -> None:
 def test_flags_override_the_file_including_per_pair_ages(tmp_path: Path) -> None:
     path = write(tmp_path, "pairs:\n  - {consumer: a, provider: b, max_age: 6h}\n")
 
-    rule_for = load_config(path).rules(max_age=timedelta(hours=2), policy=Policy.AGE)
+    rule_for = load_config(path).with_rule(timedelta(hours=2), Policy.AGE).rules()
 
     assert rule_for(PairKey("a", "b")) == Rule(timedelta(hours=2), Policy.AGE)
 
@@ -102,7 +102,10 @@ def test_yaml_syntax_errors_give_the_line_and_column(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_mapping_says_which_keys_it_needs(tmp_path: Path) -> None:
     path = write(tmp_path, "- a\n- b\n")
 
-    assert error_of(path) == f"{path}: the file must be a mapping with the keys defaults, pairs"
+    assert (
+        error_of(path)
+        == f"{path}: the file must be a mapping with the keys defaults, pairs, digest, access"
+    )
 
 
 def test_a_missing_file_is_an_error_when_asked_for(tmp_path: Path) -> None:

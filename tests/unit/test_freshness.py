@@ -114,13 +114,13 @@ def test_a_waiting_pair_reports_how_long_it_waited_since_its_first_unverified_pu
     assert freshness.waiting_since == ago(72)
     assert freshness.waited == timedelta(hours=72)
     assert freshness.verification_age == timedelta(hours=100)
-    assert freshness.reason == "the latest pact has waited 3d for a verification (max 1d)"
+    assert freshness.reason == "the latest pact has waited 3d for a verification (max 24h)"
 
 
 def test_the_reason_of_a_stale_pair_under_age_names_the_verification_age() -> None:
     freshness = assess(Case("", AGE, 300, (299, True), State.STALE).record(), Rule(DAY, AGE), NOW)
 
-    assert freshness.reason == "newest verification is 12d 11h old (max 1d)"
+    assert freshness.reason == "newest verification is 12d 11h old (max 24h)"
 
 
 def test_states_sort_most_urgent_first() -> None:

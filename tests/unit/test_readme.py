@@ -24,4 +24,4 @@ def test_the_quick_start_is_two_commands_the_first_runs_the_demo() -> None:
 def test_ci_runs_exactly_the_readmes_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
 
-    assert ci[-1] == quick_start_commands()[1]
+    assert quick_start_commands()[1] in ci

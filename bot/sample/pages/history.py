@@ -130,6 +130,7 @@ class HistoryPages(LogText):
         if record is None:
             return 404, None
         executions = []
+        texts = []
         total = len(record.attempts)
         for number, attempt in enumerate(record.attempts, start=1):
             if attempt.target.success:
@@ -139,9 +140,13 @@ class HistoryPages(LogText):
             else:
                 closing = f"Webhook execution failed after {total} attempts"
             logs, _ = self._logs(record.webhook, record.publication, record.event, attempt, closing)
+            texts.append(logs)
             executions.append(
                 {"success": attempt.target.success, "logs": logs, "createdAt": stamp(attempt.at)}
             )
+        if "json" not in self.accept:
+            # The logs' first and, before broker 2.112.0, only form: the attempts' text.
+            return 200, "".join(texts)
         pub = record.publication
         return 200, {
             "eventName": record.event,

@@ -28,9 +28,10 @@ def segment(name: str) -> str:
 class Links:
     """One request's view of the world, and the links into it."""
 
-    def __init__(self, world: World, base: str) -> None:
+    def __init__(self, world: World, base: str, accept: str = "application/hal+json") -> None:
         self.world = world
         self.base = base
+        self.accept = accept
 
     def _pacticipant(self, name: str) -> str:
         return f"{self.base}/pacticipants/{segment(name)}"

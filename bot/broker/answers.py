@@ -1,0 +1,59 @@
+"""Reading the broker's HTTP answers: JSON bodies, its own error texts, transport failures."""
+
+from __future__ import annotations
+
+import httpx
+from pydantic import ValidationError
+
+from bot.errors import BrokerBadResponse
+
+
+def json_body(response: httpx.Response, endpoint: str) -> object:
+    content_type = response.headers.get("content-type", "")
+    text = response.text
+    if "html" in content_type or text.lstrip()[:1] == "<":
+        raise BrokerBadResponse(
+            endpoint,
+            "an HTML page instead of JSON: a proxy or login page answered; check "
+            "PACT_BROKER_BASE_URL and the proxy in front of the broker",
+        )
+    if "json" not in content_type:
+        raise BrokerBadResponse(endpoint, f"{content_type or 'no content type'} instead of JSON")
+    try:
+        return response.json()
+    except ValueError:
+        start = text[:60].replace("\n", " ")
+        raise BrokerBadResponse(endpoint, f"malformed JSON (starts {start!r})") from None
+
+
+def missing_field(error: ValidationError) -> str:
+    problem = error.errors()[0]
+    field = ".".join(str(part) for part in problem["loc"]) or "(body)"
+    if problem["type"] == "missing":
+        return f"the field {field} is missing"
+    return f"the field {field} is not what the broker API promises ({problem['msg']})"
+
+
+def broker_says(response: httpx.Response) -> str | None:
+    """The broker's own error text: `{"error": "..."}` or `{"errors": [...]}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), str):
+            return str(body["error"])
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            return "; ".join(str(item) for item in errors)
+        if isinstance(errors, dict):
+            return "; ".join(f"{key}: {value}" for key, value in errors.items())
+    return None
+
+
+def transport_failure(error: httpx.TransportError) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return "no answer in time (timeout)"
+    if isinstance(error, httpx.ConnectError):
+        return f"connection failed ({error or 'refused or unknown host'})"
+    return f"{type(error).__name__} ({error})" if str(error) else type(error).__name__

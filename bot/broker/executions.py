@@ -1,0 +1,116 @@
+"""Real executions of each webhook, read from as few webhook statuses and logs as possible.
+
+A pair's webhook status lists only the newest triggered webhook per webhook and event. One
+covered pair's status says whether a webhook works now; when it does not, the logs of that
+execution say how (the target's status), and the webhooks triggered by the first publication
+of the longest-waiting covered pair say since when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
+
+from bot.broker import convert, schema
+from bot.broker.client import BrokerClient
+from bot.broker.hal import last_segment
+from bot.domain.model import Execution, PairKey, PairRecord, TargetAnswer, Webhook
+from bot.domain.webhook_logs import parse_log
+from bot.domain.webhooks import history_pairs
+from bot.errors import BrokerAuthRejected, BrokerBadResponse, BrokerError
+
+log = logging.getLogger(__name__)
+_FAILED = frozenset({"failure", "retrying"})
+Found = TypeVar("Found")
+
+
+async def read_executions(
+    client: BrokerClient,
+    webhooks: Sequence[Webhook],
+    records: Sequence[PairRecord],
+    status_links: dict[PairKey, str],
+    first_pacts: dict[PairKey, str],
+) -> dict[str, tuple[Execution, ...]]:
+    """The known real executions of each of `webhooks`, oldest first."""
+    chosen = history_pairs(webhooks, records)
+    pairs = sorted(set(chosen.values()))
+    read = await asyncio.gather(*(client.webhook_status(status_links[pair]) for pair in pairs))
+    statuses = dict(zip(pairs, read, strict=True))
+    by_uuid = {webhook.uuid: webhook for webhook in webhooks}
+    histories = await asyncio.gather(
+        *(
+            _executions(client, uuid, statuses[pair], _dating(by_uuid[uuid], records, first_pacts))
+            for uuid, pair in chosen.items()
+        )
+    )
+    return dict(zip(chosen, histories, strict=True))
+
+
+def _dating(
+    webhook: Webhook, records: Sequence[PairRecord], first_pacts: dict[PairKey, str]
+) -> str | None:
+    """The first waiting publication of the covered pair that has waited longest."""
+    waiting = [
+        (record.history.waiting_since, record.key)
+        for record in records
+        if record.history and record.key in first_pacts and webhook.scope.covers(record.key)
+    ]
+    return first_pacts[min(waiting)[1]] if waiting else None
+
+
+async def _executions(
+    client: BrokerClient, uuid: str, status: schema.TriggeredWebhookList, first_pact: str | None
+) -> tuple[Execution, ...]:
+    entries = _ran(status, uuid)
+    if entries and entries[-1].status not in _FAILED:
+        return tuple(_by_status(entry) for entry in entries)
+    earlier = await _optional(client.triggered_webhooks(first_pact)) if first_pact else None
+    known = {entry.links.logs.href: entry for entry in (*_ran(earlier, uuid), *entries)}
+    ordered = sorted(known.values(), key=lambda entry: entry.triggered_at)
+    if not ordered:
+        return ()
+    *older, newest = ordered
+    logs = await _optional(_logs(client, newest)) if newest.status in _FAILED else None
+    executions = [_by_status(entry) for entry in older] + (logs or [_by_status(newest)])
+    return tuple(sorted(executions, key=lambda execution: execution.at))
+
+
+async def _logs(client: BrokerClient, entry: schema.TriggeredWebhook) -> list[Execution]:
+    """The attempts of one triggered webhook; from the text logs on brokers before 2.112.0."""
+    href = entry.links.logs.href
+    try:
+        logs = await client.triggered_webhook_logs(href)
+    except BrokerBadResponse:
+        text = await client.triggered_webhook_log_text(href)
+        return [Execution(entry.triggered_at, parse_log(text, success=False))]
+    return [convert.to_execution(logged) for logged in logs.executions]
+
+
+async def _optional(read: Awaitable[Found]) -> Found | None:
+    """A read that only sharpens the picture: its failure must not lose the whole snapshot."""
+    try:
+        return await read
+    except BrokerAuthRejected:
+        raise
+    except BrokerError as error:
+        log.warning("webhook history incomplete: %s", error)
+        return None
+
+
+def _ran(found: schema.TriggeredWebhookList | None, uuid: str) -> list[schema.TriggeredWebhook]:
+    """Triggered webhooks of `uuid` that have run at least once, oldest first."""
+    entries = found.embedded.triggered_webhooks if found else []
+    return sorted(
+        (
+            entry
+            for entry in entries
+            if last_segment(entry.links.webhook.href) == uuid and entry.status != "not_run"
+        ),
+        key=lambda entry: entry.triggered_at,
+    )
+
+
+def _by_status(entry: schema.TriggeredWebhook) -> Execution:
+    return Execution(entry.triggered_at, TargetAnswer(entry.status == "success"))

@@ -1,0 +1,45 @@
+"""Which webhook a person means by `test [provider | webhook id]`."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from bot.domain.model import Scope, Webhook
+from bot.domain.selection import closest
+from bot.errors import BrokerNotFound
+
+
+def dispatching(
+    webhooks: Sequence[Webhook], wanted: str = "", providers: Collection[str] | None = None
+) -> list[Webhook]:
+    """The GitHub-dispatch webhooks `wanted` names: one id, a provider's, or (empty) all.
+
+    Without a webhook of the provider's own, the webhooks that fire for every pact serve, but
+    only when `wanted` is one of the `providers` known to have a pact: a typo must not start
+    a real CI run.
+    """
+    targets = [webhook for webhook in webhooks if webhook.target]
+    if not wanted:
+        if not targets:
+            raise BrokerNotFound(
+                "webhook that dispatches to GitHub (repos/{owner}/{repo}/dispatches)"
+            )
+        return targets
+    by_id = [webhook for webhook in webhooks if webhook.uuid == wanted]
+    if by_id:
+        return by_id
+    found = [webhook for webhook in targets if webhook.scope.provider == wanted]
+    everyone = [webhook for webhook in targets if webhook.scope == Scope()]
+    if not found and providers is not None and wanted in providers:
+        found = everyone
+    if not found:
+        names = {webhook.scope.provider for webhook in targets if webhook.scope.provider}
+        near = closest(
+            wanted, names | {webhook.uuid for webhook in webhooks} | set(providers or ())
+        )
+        subject = f"GitHub-dispatch webhook for {wanted!r}"
+        if everyone:
+            ids = ", ".join(webhook.uuid for webhook in everyone)
+            subject += f" (webhooks for every pact, testable by id: {ids})"
+        raise BrokerNotFound(subject, near)
+    return found
