@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pactbot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
-    for add in (_add_check, _add_status, _add_test_webhook, _add_demo):
+    for add in (_add_check, _add_status, _add_test_webhook, _add_digest, _add_serve, _add_demo):
         add(commands, common)
     return parser
 
@@ -122,6 +122,27 @@ def _add_test_webhook(commands: Commands, common: argparse.ArgumentParser) -> No
     test.add_argument("webhook_id", nargs="?", metavar="WEBHOOK_ID", help="the broker's webhook id")
     test.add_argument("--provider", help="the provider whose GitHub-dispatch webhook to test")
     test.set_defaults(run=_test_webhook)
+
+
+def _add_digest(commands: Commands, common: argparse.ArgumentParser) -> None:
+    digest = commands.add_parser(
+        "digest", parents=[common], help="print today's digest as the channel would read it"
+    )
+    digest.add_argument("--json", type=Path, metavar="FILE", help="also write its Block Kit JSON")
+    digest.set_defaults(run=_digest)
+
+
+def _add_serve(commands: Commands, common: argparse.ArgumentParser) -> None:
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="run the Slack bot (HTTP mode; Socket Mode when SLACK_APP_TOKEN is set)",
+        description="Run the Slack bot: /pact, the daily digest and App Home. Slack's requests "
+        "arrive on POST /slack/events (or over Socket Mode); /healthz, /readyz and /metrics are "
+        "served on the same port.",
+    )
+    serve.add_argument("--port", type=int, help="env PORT; default 3000")
+    serve.set_defaults(run=_serve)
 
 
 def _add_demo(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -205,3 +226,16 @@ def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
     return asyncio.run(run_demo(sys.stdout))
+
+
+def _digest(args: argparse.Namespace) -> int:
+    from bot import commands
+
+    return asyncio.run(commands.digest(_context(args), json_path=args.json))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    context = _context(args)
+    return asyncio.run(serve(context, port=args.port))

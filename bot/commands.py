@@ -8,26 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
+from bot.blocks.digest import build_digest
+from bot.blocks.limits import Message
 from bot.broker import convert
 from bot.broker.client import BrokerClient, Sleep
 from bot.broker.schema import WebhookResource
 from bot.broker.snapshot import read_webhooks
 from bot.config import Config
-from bot.domain.explain import explain_test
 from bot.domain.freshness import Policy
 from bot.domain.report import Report
 from bot.domain.selection import Selection, closest
 from bot.domain.webhook_choice import dispatching
-from bot.errors import BrokerBadResponse, BrokerNotFound, UsageError
-from bot.reader import read_report
+from bot.errors import BrokerNotFound, UsageError
+from bot.reader import read_report, run_webhook_test
 from bot.render import text
+from bot.render.slack_text import messages_text
 from bot.settings import BrokerSettings
 
 
@@ -93,20 +96,34 @@ async def webhook_test(
     """Run the broker's webhook Test and explain it: exit 0 on a 2xx from the target, else 1."""
     async with _client(context) as client:
         resource = await _choose_webhook(context, client, webhook_id, provider)
-        webhook = convert.to_webhook(resource, context.github_api_url)
-        context.out.write(f"Running the webhook Test of {text.webhook_title(webhook)}\n")
-        if webhook.target:
-            context.out.write(
-                f"(the broker sends a real repository_dispatch to {webhook.target.slug})\n"
-            )
-        if resource.links.execute is None:
-            raise BrokerBadResponse(
-                "GET /webhooks/{uuid}", f"the webhook {webhook.uuid} has no pb:execute link to test"
-            )
-        result = await client.execute(resource.links.execute.href)
-    report = explain_test(webhook, convert.answer_from_test(result), context.clock())
+        title = text.webhook_title(convert.to_webhook(resource, context.github_api_url))
+        context.out.write(f"Running the webhook Test of {title}\n")
+        _, report = await run_webhook_test(
+            client, resource, github_api_url=context.github_api_url, clock=context.clock
+        )
     context.out.write(text.test_text(report))
     return 0 if report.passed else 1
+
+
+async def digest(context: Context, *, json_path: Path | None = None) -> int:
+    """Print today's digest as its channel would read it (and its Block Kit JSON to a file)."""
+    config = context.config
+    async with _client(context) as client:
+        report = await read_report(
+            client, config, now=context.clock(), github_api_url=context.github_api_url
+        )
+    zone = config.digest.zone if config.digest else ZoneInfo("UTC")
+    messages = build_digest(report, day=report.taken_at.astimezone(zone).date())
+    context.out.write(messages_text(messages))
+    if json_path is not None:
+        write_blocks(json_path, messages)
+    return 0
+
+
+def write_blocks(path: Path, messages: Sequence[Message]) -> None:
+    """Write the messages' Block Kit JSON, one payload per message, for the Block Kit Builder."""
+    payload = [message.payload() for message in messages]
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
 
 
 def _write_json(context: Context, report: Report) -> None:

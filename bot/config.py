@@ -12,13 +12,21 @@ import re
 import types
 import typing
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+)
 
 from bot.domain.freshness import Policy, Rule
 from bot.domain.model import PairKey
@@ -64,11 +72,11 @@ class WatchedPair(_Section):
 
 def _cron(value: object) -> str:
     """A five-field cron expression, as APScheduler reads it."""
-    from apscheduler.triggers.cron import CronTrigger
+    from bot.cron import cron_trigger
 
     text = str(value).strip()
     try:
-        CronTrigger.from_crontab(text, timezone=UTC)
+        cron_trigger(text, ZoneInfo("UTC"))
     except ValueError:
         raise ValueError(
             f"{value!r} is not a five-field cron expression (minute hour day month weekday), "
@@ -115,9 +123,13 @@ class Digest(_Section):
         return ZoneInfo(self.timezone)
 
 
+def _handle(value: object) -> str:
+    return str(value).strip().removeprefix("@")
+
+
 class Access(_Section):
     # User group handles (pact-oncall) or IDs (S…): members may run test, digest, rotate, silence.
-    oncall_usergroups: tuple[str, ...] = ()
+    oncall_usergroups: tuple[Annotated[str, AfterValidator(_handle)], ...] = ()
     admins: tuple[UserId, ...] = ()
     # Where /pact may be used (channel IDs); empty: anywhere.
     channels: tuple[str, ...] = ()

@@ -7,14 +7,21 @@ Nothing leaves this machine: the sample broker (the same one the tests use) runs
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot import commands
+from bot.blocks.digest import build_digest
+from bot.broker.client import BrokerClient
 from bot.config import Config
+from bot.domain.report import Report
 from bot.domain.webhooks import DEFAULT_GITHUB_API_URL
 from bot.errors import PactbotError
+from bot.reader import read_report
+from bot.render.slack_text import messages_text
 from bot.sample.broker import Credentials, SampleBroker
 from bot.sample.story import ORDERS_WEBHOOK, demo_world
 from bot.settings import BrokerSettings
@@ -23,7 +30,7 @@ _TOKEN = "demo-read-write-token"  # the sample broker's own, never a real creden
 
 
 async def run_demo(out: TextIO) -> int:
-    """Print what `status`, `check` and `test-webhook` say about the sample broker's story."""
+    """Print what `status`, `check`, `test-webhook` and the digest say about the sample story."""
     now = datetime.now(UTC)
     with SampleBroker(demo_world(now), credentials=Credentials(token=_TOKEN)) as broker:
         out.write(
@@ -59,8 +66,18 @@ async def run_demo(out: TextIO) -> int:
                 captured.write(f"pactbot: {error}\n")
                 code = 2
             out.write(f"\n$ {command}\n{captured.getvalue()}(exit code {code})\n")
-        out.write(
-            f"\nThe sample broker answered {len(broker.requests)} requests. "
-            "Point PACT_BROKER_BASE_URL at your own broker to see yours.\n"
-        )
+        report = await _report(broker.url, now)
+    messages = build_digest(report, day=now.date())
+    out.write("\nThe daily digest, as the channel reads it:\n\n" + messages_text(messages))
+    path = Path(tempfile.gettempdir()) / "pactbot-demo-digest.json"
+    commands.write_blocks(path, messages)
+    out.write(
+        f"\nIts Block Kit JSON is in {path} (paste a message's blocks into Slack's Block Kit "
+        "Builder to see it).\nPoint PACT_BROKER_BASE_URL at your own broker to see yours.\n"
+    )
     return 0
+
+
+async def _report(url: str, now: datetime) -> Report:
+    async with BrokerClient(BrokerSettings(base_url=url, token=_TOKEN)) as client:
+        return await read_report(client, Config(), now=now, github_api_url=DEFAULT_GITHUB_API_URL)

@@ -1,14 +1,20 @@
-"""Read the broker and judge what it says: the one path every surface takes to a report."""
+"""Read the broker and judge what it says: the paths every surface shares."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from bot.broker import convert
 from bot.broker.client import BrokerClient
+from bot.broker.schema import WebhookResource
 from bot.broker.snapshot import read_snapshot
 from bot.config import Config
+from bot.domain.explain import TestReport, explain_test
+from bot.domain.model import Webhook
 from bot.domain.report import Report, build_report
 from bot.domain.selection import Selection
+from bot.errors import BrokerBadResponse
 
 
 async def read_report(
@@ -29,3 +35,20 @@ async def read_report(
         selection=Selection(chosen.consumer, chosen.provider, watched),
     )
     return build_report(snapshot, config.rules(), snapshot.taken_at)
+
+
+async def run_webhook_test(
+    client: BrokerClient,
+    resource: WebhookResource,
+    *,
+    github_api_url: str,
+    clock: Callable[[], datetime],
+) -> tuple[Webhook, TestReport]:
+    """Run the broker's Test of one webhook and explain what its target answered."""
+    webhook = convert.to_webhook(resource, github_api_url)
+    if resource.links.execute is None:
+        raise BrokerBadResponse(
+            "GET /webhooks/{uuid}", f"the webhook {webhook.uuid} has no pb:execute link to test"
+        )
+    result = await client.execute(resource.links.execute.href)
+    return webhook, explain_test(webhook, convert.answer_from_test(result), clock())

@@ -139,7 +139,7 @@ def _token_findings(answer: TargetAnswer, now: datetime) -> tuple[list[str], lis
             warnings.append(f"the token expired on {when}")
         elif left <= EXPIRY_WARNING:
             warnings.append(
-                f"the token expires on {when}, in {format_duration(left)}: rotate it before"
+                f"the token expires on {when}, in {format_duration(left)}: rotate it before then"
             )
         else:
             notes.append(f"the token expires on {when}")

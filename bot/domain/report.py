@@ -6,7 +6,7 @@ Every surface (CLI table, `check`, the digest, App Home) renders this same repor
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.freshness import Freshness, Rule, State, assess
@@ -59,6 +59,19 @@ class Report:
     taken_at: datetime
     rows: tuple[PairRow, ...]
     webhooks: tuple[WebhookView, ...]
+    # Each row's names, lower-cased once: `/pact status <name>` searches thousands of pairs.
+    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = tuple(f"{row.key.consumer}\n{row.key.provider}".lower() for row in self.rows)
+        object.__setattr__(self, "_names", names)
+
+    def matching(self, text: str) -> list[PairRow]:
+        """The rows whose consumer or provider contains `text`, in any case."""
+        wanted = text.strip().lower()
+        if not wanted:
+            return list(self.rows)
+        return [row for row, names in zip(self.rows, self._names, strict=True) if wanted in names]
 
     @property
     def problems(self) -> tuple[PairRow, ...]:

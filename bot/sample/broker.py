@@ -11,16 +11,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from bot.sample.loopback import LoopbackServer, QuietHandler
 from bot.sample.pages import View
 from bot.sample.world import World
 
@@ -101,16 +101,11 @@ class SampleBroker:
         self._advertised = advertised_url
         self._faults: list[tuple[re.Pattern[str], Fault]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._server = LoopbackServer(_handler_for(self))
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     @property
     def links_root(self) -> str:
@@ -118,7 +113,7 @@ class SampleBroker:
         return self._advertised or self.url + self.path_prefix
 
     def __enter__(self) -> SampleBroker:
-        self._thread.start()
+        self._server.__enter__()
         return self
 
     def __exit__(
@@ -127,14 +122,17 @@ class SampleBroker:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._server.__exit__(kind, error, trace)
 
     def inject(self, path: str, fault: Fault) -> None:
         """Misbehave on requests whose path matches the regular expression `path`."""
         with self._lock:
             self._faults.append((re.compile(path), fault))
+
+    def heal(self) -> None:
+        """Stop misbehaving: forget every fault still pending."""
+        with self._lock:
+            self._faults.clear()
 
     def count(self, path: str = "", method: str | None = None) -> int:
         """How many requests matched the path regular expression `path` (and `method`)."""
@@ -209,18 +207,7 @@ def _under_prefix(path: str, prefix: str) -> bool:
 
 
 def _handler_for(broker: SampleBroker) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body leave in two writes: without this, Nagle's algorithm and delayed
-            # ACKs add tens of milliseconds to every answer.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Stay quiet: the demo's output is for the person running it."""
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             self._serve("GET")
 
@@ -291,13 +278,6 @@ def _handler_for(broker: SampleBroker) -> type[BaseHTTPRequestHandler]:
             return (405, None) if allowed else (404, None)
 
         def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str]) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("X-Pact-Broker-Version", "2.120.0")
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(status, body, content_type, {"X-Pact-Broker-Version": "2.120.0"} | extra)
 
     return Handler

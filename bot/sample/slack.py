@@ -13,14 +13,15 @@ import contextlib
 import hashlib
 import itertools
 import json
-import socket
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from bot.sample.loopback import LoopbackServer, QuietHandler
 
 Json = Any
 Args = dict[str, Any]
@@ -131,19 +132,14 @@ class SampleSlack:
         self._counter = itertools.count(1)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._server = LoopbackServer(_handler_for(self))
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def __enter__(self) -> SampleSlack:
-        self._thread.start()
+        self._server.__enter__()
         return self
 
     def __exit__(
@@ -152,9 +148,7 @@ class SampleSlack:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._server.__exit__(kind, error, trace)
 
     def add_usergroup(self, id: str, handle: str, members: list[str]) -> None:
         """Make a user group known to usergroups.list and usergroups.users.list."""
@@ -536,18 +530,7 @@ def _parse(content_type: str, raw: bytes, query: str) -> Args:
 
 
 def _handler_for(slack: SampleSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body leave in two writes: without this, Nagle's algorithm and delayed
-            # ACKs add tens of milliseconds to every answer.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Stay quiet: test and benchmark output is for the person running them."""
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             self._serve("GET")
 
@@ -570,13 +553,7 @@ def _handler_for(slack: SampleSlack) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(_Reply(404, b"", "text/plain"))
 
-        def _send(self, reply: _Reply) -> None:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
+        def _send(self, answer: _Reply) -> None:
+            self.reply(answer.status, answer.body, answer.content_type, answer.headers)
 
     return Handler

@@ -127,3 +127,60 @@ def test_the_flag_wins_then_the_environment_then_the_file_here(tmp_path: Path) -
     assert find_config(None, None) is None
     write(tmp_path, "")  # the tests run in tmp_path
     assert find_config(None, None) == Path("pactbot.yml")
+
+
+def test_the_digest_and_access_sections_are_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "digest:\n  channel: '#contract-testing'\n  schedule: '30 8 * * 1-5'\n  timezone: Europe/Berlin\n"
+        "access:\n  oncall_usergroups: ['@pact-oncall', S0123ABC]\n  admins: [U0123ABCD]\n",
+    )
+
+    config = load_config(path)
+
+    assert config.digest is not None
+    assert (config.digest.channel, config.digest.schedule, config.digest.timezone) == (
+        "#contract-testing",
+        "30 8 * * 1-5",
+        "Europe/Berlin",
+    )
+    assert config.access.oncall_usergroups == ("pact-oncall", "S0123ABC")
+    assert config.access.admins == ("U0123ABCD",)
+
+
+def test_the_digest_defaults_to_weekdays_at_nine_utc(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "digest:\n  channel: C0123\n"))
+
+    assert config.digest is not None
+    assert (config.digest.schedule, config.digest.timezone) == ("0 9 * * 1-5", "UTC")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "digest:\n  channel: C1\n  schedule: '0 25 * *'\n",
+            "digest.schedule: '0 25 * *' is not a five-field cron expression",
+        ),
+        (
+            "digest:\n  channel: C1\n  schedule: '0 25 * * *'\n",
+            "digest.schedule: '0 25 * * *' is not a five-field cron expression",
+        ),
+        (
+            "digest:\n  channel: C1\n  timezone: Mars/Olympus\n",
+            "digest.timezone: 'Mars/Olympus' is not a time zone; use an IANA name",
+        ),
+        ("access:\n  admins: [bob]\n", "access.admins[0]: 'bob' is not a Slack user ID"),
+        ("digest:\n  schedule: '0 9 * * *'\n", "digest.channel: is required"),
+        (
+            "digest:\n  channel: C1\n  shedule: x\n",
+            "digest.shedule: unknown key; accepted here: channel, schedule, timezone",
+        ),
+    ],
+)
+def test_digest_and_access_errors_name_the_key_and_what_is_accepted(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    path = write(tmp_path, text)
+
+    assert f"{path}: {said}" in error_of(path)

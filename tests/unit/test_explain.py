@@ -59,7 +59,7 @@ def test_the_token_expiry_header_is_reported_and_warned_about_within_14_days() -
     later = explain(result, now=datetime(2025, 1, 1, tzinfo=UTC))
 
     assert soon.passed
-    assert soon.warnings == ("the token expires on 2025-05-25, in 4d 19h: rotate it before",)
+    assert soon.warnings == ("the token expires on 2025-05-25, in 4d 19h: rotate it before then",)
     assert later.warnings == ()
     assert later.notes == ("the token expires on 2025-05-25",)
 

@@ -1,0 +1,124 @@
+"""The daily digest: one channel message, most urgent first, and thread replies for the rest."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.blocks import kit, mrkdwn
+from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message, clip, pack_lines
+from bot.domain.freshness import State
+from bot.domain.report import PairRow, Report
+from bot.duration import format_duration
+
+_REPLY_BODY = MESSAGE_BLOCKS - 1
+# Problem pairs in full, each with its reason; beyond these, one line each.
+_DETAILED = 30
+_COMPACT = (State.PENDING, State.IDLE, State.FRESH)
+
+
+def build_digest(report: Report, *, day: date) -> list[Message]:
+    """The digest of `report` for `day`: the channel message, then its thread replies."""
+    title = f"Pact freshness · {day:%a %-d %b %Y}"
+    head = [kit.header(title), kit.context(summary(report))]
+    if not report.problems and not report.failing_webhooks:
+        head.append(kit.section(":white_check_mark: Nothing waits too long for a verification."))
+    body = body_blocks(report)
+    room = MESSAGE_BLOCKS - len(head) - 2  # and the "more in the thread" line and the footer
+    first, rest = body[:room], body[room:]
+    footer = kit.context(f"As of {mrkdwn.date(report.taken_at)} · `/pact status` for every pair")
+    more = [kit.section(f"_…and {len(rest)} more sections in the thread._")] if rest else []
+    replies = [rest[start : start + _REPLY_BODY] for start in range(0, len(rest), _REPLY_BODY)]
+    messages = [Message(clip(f"{title}: {summary(report)}", 4000), head + first + more + [footer])]
+    for number, blocks in enumerate(replies, start=2):
+        part = kit.context(f"{mrkdwn.escape(title)} · part {number} of {len(replies) + 1}")
+        messages.append(Message(f"{title} (part {number})", [part, *blocks]))
+    return messages
+
+
+def summary(report: Report) -> str:
+    """Counts per state and failing webhooks: `1 stale · 2 fresh · 1 webhook failing`."""
+    counts = [
+        f"{report.count(state)} {state.value.replace('_', ' ')}"
+        for state in State
+        if report.count(state)
+    ]
+    failing = len(report.failing_webhooks)
+    if failing:
+        counts.append(f"{failing} webhook{'s' if failing != 1 else ''} failing")
+    if not report.rows:
+        return "no pairs"
+    pairs = f"{len(report.rows)} pair{'s' if len(report.rows) != 1 else ''}"
+    return f"{pairs}: " + " · ".join(counts)
+
+
+def build_digest_failure(reason: str, *, day: date, retry_at: datetime | None) -> Message:
+    """What the digest says when the broker cannot be read: never an empty "all fine"."""
+    title = f"Pact freshness · {day:%a %-d %b %Y}"
+    retry = f" pactbot tries again {mrkdwn.date(retry_at, '{time}')}." if retry_at else ""
+    said = mrkdwn.escape(reason)
+    text = f":warning: The Pact Broker could not be read for today's digest: {said}.{retry}"
+    return Message(
+        f"{title}: the Pact Broker could not be read", [kit.header(title), kit.section(text)]
+    )
+
+
+def body_blocks(report: Report) -> list[Block]:
+    """Failing webhooks, then problem pairs, then the others grouped by state."""
+    return _webhook_blocks(report) + _problem_blocks(report) + _compact_blocks(report)
+
+
+def _webhook_blocks(report: Report) -> list[Block]:
+    blocks = []
+    for view in report.failing_webhooks:
+        waiting = [row for row in report.problems if row.main_webhook == view]
+        blocks.append(
+            kit.section(
+                f":rotating_light: *Webhook* {kit.webhook_name(view.webhook)}: "
+                f"*{kit.health_text(view)}*; {len(waiting)} pair{'s' if len(waiting) != 1 else ''} "
+                "waiting behind it",
+                accessory=kit.button("Run webhook test", kit.TEST_RUN, view.webhook.uuid)
+                if view.webhook.target
+                else None,
+            )
+        )
+    return blocks
+
+
+def _problem_blocks(report: Report) -> list[Block]:
+    problems = [row for row in report.rows if row.state.urgency <= State.FAILING.urgency]
+    blocks = []
+    listed = {view.webhook.uuid for view in report.failing_webhooks}
+    for row in problems[:_DETAILED]:
+        title = f"*{kit.pair_name(row)}* · {kit.state_label(row.state)}"
+        text = f"{title}\n{mrkdwn.escape(row.freshness.reason)}\n{kit.pair_details(row)}"
+        view = row.main_webhook
+        # A failing webhook has its own section and button above: one button per webhook.
+        behind_listed = view is not None and view.webhook.uuid in listed
+        button = None if row.state is State.FAILING or behind_listed else kit.test_button(row)
+        blocks.append(kit.section(text, accessory=button))
+    rest = problems[_DETAILED:]
+    if rest:
+        lines = [f"*…and {len(rest)} more*", *(_problem_line(row) for row in rest)]
+        blocks += [kit.section(text) for text in pack_lines(lines)]
+    return blocks
+
+
+def _problem_line(row: PairRow) -> str:
+    return f"• {kit.pair_name(row)} · {kit.state_label(row.state)} · {kit.pair_details(row)}"
+
+
+def _compact_blocks(report: Report) -> list[Block]:
+    blocks: list[Block] = []
+    for state in _COMPACT:
+        rows = [row for row in report.rows if row.state is state]
+        if rows:
+            title = f"*{kit.state_label(state)}* ({len(rows)})"
+            lines = [title, *(_compact_line(row) for row in rows)]
+            blocks += [kit.section(text) for text in pack_lines(lines)]
+    return blocks
+
+
+def _compact_line(row: PairRow) -> str:
+    waited = row.freshness.waited
+    suffix = f" (waiting {format_duration(waited)})" if waited is not None else ""
+    return f"• {kit.pair_name(row)}{suffix}"

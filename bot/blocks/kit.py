@@ -1,0 +1,124 @@
+"""Small Block Kit constructors that keep to Slack's limits, and pactbot's shared phrases."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from bot.blocks import mrkdwn
+from bot.blocks.limits import (
+    ACTIONS_ELEMENTS,
+    BUTTON_TEXT,
+    BUTTON_VALUE,
+    CONTEXT_ELEMENTS,
+    HEADER_TEXT,
+    SECTION_TEXT,
+    Block,
+    clip,
+)
+from bot.domain.freshness import State
+from bot.domain.model import Webhook
+from bot.domain.report import PairRow, WebhookView
+from bot.duration import format_duration
+
+# Every action id a pactbot message or view carries; bot/slack/listeners register each one.
+TEST_RUN = "pact_test_run"
+ROTATION_START = "pact_rotation_start"
+HOME_REFRESH = "pact_home_refresh"
+ACTION_IDS = frozenset({TEST_RUN, ROTATION_START, HOME_REFRESH})
+
+STATE_MARKS = {
+    State.BROKER_UNREACHABLE: ":warning:",
+    State.STALE: ":red_circle:",
+    State.NEVER_VERIFIED: ":black_circle:",
+    State.FAILING: ":x:",
+    State.PENDING: ":hourglass_flowing_sand:",
+    State.IDLE: ":zzz:",
+    State.FRESH: ":large_green_circle:",
+}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, HEADER_TEXT)}}
+
+
+def section(text: str, *, accessory: Block | None = None) -> Block:
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}}
+    if accessory is not None:
+        block["accessory"] = accessory
+    return block
+
+
+def context(*texts: str) -> Block:
+    elements = [{"type": "mrkdwn", "text": clip(text, SECTION_TEXT)} for text in texts]
+    return {"type": "context", "elements": elements[:CONTEXT_ELEMENTS]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(text: str, action_id: str, value: str, *, style: str | None = None) -> Block:
+    element: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(text, BUTTON_TEXT)},
+        "action_id": action_id,
+        "value": value[:BUTTON_VALUE],
+    }
+    if style is not None:
+        element["style"] = style
+    return element
+
+
+def actions(*elements: Block) -> Block:
+    return {"type": "actions", "elements": list(elements[:ACTIONS_ELEMENTS])}
+
+
+def state_label(state: State) -> str:
+    return f"{STATE_MARKS[state]} {state.value.replace('_', ' ')}"
+
+
+def pair_name(row: PairRow) -> str:
+    return f"{mrkdwn.escape(row.key.consumer)} → {mrkdwn.escape(row.key.provider)}"
+
+
+def webhook_name(webhook: Webhook) -> str:
+    """The webhook's name and, for a GitHub dispatch, its repository; escaped."""
+    name = f"“{mrkdwn.escape(webhook.name)}”"
+    if webhook.target:
+        name += f" → `{mrkdwn.escape(webhook.target.slug)}`"
+    return name
+
+
+def health_text(view: WebhookView) -> str:
+    health = view.health
+    text = health.describe()
+    if health.failing and health.since:
+        text += f" since {mrkdwn.date(health.since)}"
+    return text
+
+
+def pair_details(row: PairRow) -> str:
+    """Verification age, wait and webhook health of one pair, on one line."""
+    freshness = row.freshness
+    age = freshness.verification_age
+    parts = ["never verified" if age is None else f"verified {format_duration(age)} ago"]
+    if freshness.waited is not None:
+        parts.append(f"waiting {format_duration(freshness.waited)}")
+    view = row.main_webhook
+    if view is None:
+        parts.append("no webhook")
+    elif view.webhook.target is None:
+        # Not a GitHub dispatch (a CI server, a chat notification): say where it goes.
+        host = urlsplit(view.webhook.url).hostname or view.webhook.url
+        parts.append(f"webhook to {mrkdwn.escape(host)}: {health_text(view)}")
+    else:
+        parts.append(f"webhook: {health_text(view)}")
+    return " · ".join(parts)
+
+
+def test_button(row: PairRow) -> Block | None:
+    """A "Run webhook test" button for the GitHub-dispatch webhook that serves `row`."""
+    view = row.main_webhook
+    if view is None or view.webhook.target is None:
+        return None
+    return button("Run webhook test", TEST_RUN, view.webhook.uuid)

@@ -1,0 +1,32 @@
+"""Slack mrkdwn: escaping text from outside, and the few markups pactbot writes itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def escape(text: str) -> str:
+    """Make `text` inert: `<!channel>`, `<@U1>` and `<https://x|y>` show as typed, never ping.
+
+    Only `&`, `<` and `>` are control characters, replaced in this order (Slack's rule); other
+    HTML entities would show literally.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def user(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def usergroup(group_id: str) -> str:
+    return f"<!subteam^{group_id}>"
+
+
+def link(url: str, label: str) -> str:
+    return f"<{url}|{escape(label).replace('|', '¦')}>"
+
+
+def date(moment: datetime, pattern: str = "{date_short_pretty} {time}") -> str:
+    """A date each reader sees in their own time zone, with a UTC fallback."""
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{pattern}|{fallback}>"

@@ -1,0 +1,79 @@
+"""Messages about one webhook's Test: the choice, the result with its buttons, a recent run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.blocks import kit, mrkdwn
+from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message
+from bot.domain.explain import TestReport
+from bot.domain.model import Webhook
+
+
+def build_running(webhook: Webhook) -> Message:
+    """The ack of `/pact test`: the Test starts now."""
+    text = f":hourglass_flowing_sand: Running the webhook Test for {kit.webhook_name(webhook)}…"
+    return Message(f"Running the webhook Test for {webhook.name}", [kit.section(text)])
+
+
+def build_result(webhook: Webhook, report: TestReport, *, by: str, at: datetime) -> Message:
+    """The explained result, posted in the channel; a failure offers the next steps."""
+    mark = ":white_check_mark:" if report.passed else ":x:"
+    lines = [
+        f"{mark} *Webhook Test* of {kit.webhook_name(webhook)}",
+        mrkdwn.escape(report.headline),
+    ]
+    lines += [f"→ {mrkdwn.escape(advice)}" for advice in report.advice]
+    lines += [f":warning: {mrkdwn.escape(warning)}" for warning in report.warnings]
+    lines += [mrkdwn.escape(note) for note in report.notes]
+    blocks: list[Block] = [
+        kit.section("\n".join(lines)),
+        kit.context(
+            f"Run by {mrkdwn.user(by)} {mrkdwn.date(at)} · a Test records nothing in the broker"
+        ),
+    ]
+    if not report.passed:
+        blocks.append(
+            kit.actions(
+                kit.button("Run again", kit.TEST_RUN, webhook.uuid),
+                kit.button("Start rotation", kit.ROTATION_START, webhook.uuid),
+            )
+        )
+    verdict = "passed" if report.passed else "failed"
+    return Message(f"Webhook Test of {webhook.name} {verdict}: {report.headline}", blocks)
+
+
+def build_choice(webhooks: Sequence[Webhook]) -> Message:
+    """Several GitHub-dispatch webhooks and no argument: let the person choose one."""
+    rows = [
+        kit.section(kit.webhook_name(webhook) + f" · for {mrkdwn.escape(str(webhook.scope))}",
+                    accessory=kit.button("Run webhook test", kit.TEST_RUN, webhook.uuid))
+        for webhook in webhooks[: MESSAGE_BLOCKS - 2]
+    ]  # fmt: skip
+    blocks = [kit.section(f"{len(webhooks)} webhooks dispatch to GitHub. Which one?"), *rows]
+    if len(webhooks) > len(rows):
+        blocks.append(kit.context("…and more: `/pact test &lt;provider or webhook id&gt;`"))
+    return Message("Choose the webhook to test", blocks)
+
+
+def build_recent(webhook: Webhook, *, at: datetime, by: str, headline: str | None) -> Message:
+    """One Test per webhook per minute: say when the last one ran and what it returned."""
+    said = f" It said: {mrkdwn.escape(headline)}" if headline else " It is still running."
+    text = (
+        f":stopwatch: The Test of {kit.webhook_name(webhook)} ran {mrkdwn.date(at, '{time_secs}')} "
+        f"(by {mrkdwn.user(by)}).{said}\nEach Test dispatches a real CI run: one per webhook per "
+        "minute."
+    )
+    return Message(f"The Test of {webhook.name} ran less than a minute ago", [kit.section(text)])
+
+
+def build_rotation_later() -> Message:
+    """What "Start rotation" says until the guided rotation exists."""
+    text = (
+        ":construction: The guided rotation is not in this version of pactbot yet. Until it "
+        "is, follow the runbook: sign in to GitHub as the machine user, generate a classic token "
+        "(repo scope, no expiration), paste it into the broker secret the webhook uses, run the "
+        "webhook Test again, watch the provider's run, then revoke the old token."
+    )
+    return Message("The guided rotation is not available yet", [kit.section(text)])

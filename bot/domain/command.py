@@ -1,0 +1,65 @@
+"""What a person typed after `/pact`: a subcommand and its argument, or why it cannot be run."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.domain.selection import closest
+
+# name → (argument, what it does, whether only on-call and admins may run it)
+SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
+    "status": ("[name]", "pairs, most urgent first (name: part of a consumer or provider)", False),
+    "test": ("[provider | webhook id]", "run the broker's webhook Test and explain it", True),
+    "digest": ("", "post the freshness digest here, now", True),
+    "help": ("", "this help", False),
+}
+
+# GitHub and Slack token prefixes (ghp_ classic PAT, github_pat_ fine-grained, gho_ OAuth,
+# ghs_ app installation, ghu_/ghr_ user-to-server and refresh; xox?- Slack, xapp- app-level).
+_TOKEN = re.compile(r"(?<![\w-])(?:ghp_|github_pat_|gho_|ghs_|ghu_|ghr_|xox[a-z]-|xapp-)\S*")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    argument: str = ""
+
+    @property
+    def restricted(self) -> bool:
+        return SUBCOMMANDS[self.name][2]
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """A command that cannot run: what was wrong, and the closest subcommand if any."""
+
+    problem: str
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenTyped:
+    """The text holds something shaped like a token: refuse it, never echo or log it."""
+
+
+def parse(text: str) -> Command | Invalid | TokenTyped:
+    """Read the text after `/pact`."""
+    if _TOKEN.search(text):
+        return TokenTyped()
+    words = text.split(maxsplit=1)
+    if not words:
+        return Command("help")
+    name, argument = words[0].lower(), words[1].strip() if len(words) > 1 else ""
+    if name not in SUBCOMMANDS:
+        near = closest(name, SUBCOMMANDS, count=1)
+        return Invalid(f"there is no `/pact {name}`", near[0] if near else None)
+    takes, _, _ = SUBCOMMANDS[name]
+    if argument and not takes:
+        return Invalid(f"`/pact {name}` takes no argument (got “{argument}”)")
+    return Command(name, argument)
+
+
+def looks_like_token(text: str) -> bool:
+    """Whether `text` holds something shaped like a GitHub or Slack token."""
+    return _TOKEN.search(text) is not None

@@ -1,0 +1,137 @@
+"""The daily digest: built from a fresh read, posted once per day per channel, whatever happens.
+
+Once per day is kept in the store, not in memory: a document per channel and local day says
+who claimed the day, whether the broker could not be read (and where that was said), and the
+posted message's `ts`. A restart, a retry or a second replica reads it before posting. A claim
+older than ten minutes is taken over: its holder died between claiming and posting.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.blocks.digest import build_digest, build_digest_failure
+from bot.blocks.limits import Message
+from bot.config import Digest
+from bot.errors import BrokerError, SlackError
+from bot.service.monitor import Monitor
+from bot.service.poster import SlackPoster
+from bot.store import Document, Json, Store
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER = timedelta(minutes=30)
+_STALE_CLAIM = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one run of the digest did, and when to try again (None: nothing to retry)."""
+
+    said: str
+    retry_at: datetime | None = None
+
+
+class DigestPoster:
+    def __init__(
+        self,
+        *,
+        config: Digest | None,
+        monitor: Monitor,
+        poster: SlackPoster,
+        store: Store,
+        clock: Callable[[], datetime],
+        holder: str,
+    ) -> None:
+        self._config = config
+        self._monitor = monitor
+        self._poster = poster
+        self._store = store
+        self._clock = clock
+        self._holder = holder
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._config.zone if self._config else ZoneInfo("UTC")
+
+    def today(self) -> date:
+        return self._clock().astimezone(self.zone).date()
+
+    async def daily(self) -> Outcome:
+        """Post today's digest in the digest channel unless it was posted already."""
+        if self._config is None:
+            return Outcome("no digest channel is configured (digest.channel in pactbot.yml)")
+        day, channel = self.today(), self._config.channel
+        key = f"digest:{channel}:{day.isoformat()}"
+        claimed = await self._claim(key)
+        if claimed is None:
+            return Outcome("already posted or being posted")
+        try:
+            report = await self._monitor.refresh()
+        except BrokerError as error:
+            return await self._broker_down(key, channel, claimed, day, error)
+        messages = build_digest(report, day=day)
+        notice = claimed.value.get("notice")
+        try:
+            if notice:
+                await self._poster.update(channel, notice, messages[0])
+                ts = notice
+            else:
+                ts = await self._poster.post(channel, messages[0])
+        except SlackError as error:
+            return await self._record(key, claimed, {"state": "failed", "reason": str(error)})
+        # Recorded before the thread replies: from here on a retry must not post it again.
+        posted = await self._store.put(key, {"state": "posted", "ts": ts}, expected=claimed.version)
+        await self._replies(channel, ts, messages[1:])
+        return Outcome("posted" if posted else "posted, but another replica wrote the day too")
+
+    async def post_here(self, channel: str) -> None:
+        """Post the digest now in `channel` (`/pact digest`); the daily one is not affected."""
+        messages = build_digest(await self._monitor.refresh(), day=self.today())
+        ts = await self._poster.post(channel, messages[0])
+        await self._replies(channel, ts, messages[1:])
+
+    async def _replies(self, channel: str, ts: str, messages: Sequence[Message]) -> None:
+        for message in messages:
+            await self._poster.post(channel, message, thread_ts=ts)
+
+    async def _claim(self, key: str) -> Document | None:
+        """The day's document, now held by this replica; None if posted or held elsewhere."""
+        now = self._clock()
+        found = await self._store.get(key)
+        value: dict[str, Json] = dict(found.value) if found else {}
+        if value.get("state") == "posted":
+            return None
+        held = value.get("state") == "claimed" and value.get("holder") != self._holder
+        if held and now - datetime.fromisoformat(str(value["at"])) < _STALE_CLAIM:
+            return None
+        claim = value | {"state": "claimed", "holder": self._holder, "at": now.isoformat()}
+        return await self._store.put(key, claim, expected=found.version if found else None)
+
+    async def _broker_down(
+        self, key: str, channel: str, claimed: Document, day: date, error: BrokerError
+    ) -> Outcome:
+        retry_at = self._retry_at(day)
+        notice = claimed.value.get("notice")
+        if not notice:
+            failure = build_digest_failure(str(error), day=day, retry_at=retry_at)
+            try:
+                notice = await self._poster.post(channel, failure)
+            except SlackError as slack:
+                log.error("the digest could not say the broker is down: %s", slack)
+        value: dict[str, Json] = {"state": "failed", "notice": notice, "reason": str(error)}
+        await self._store.put(key, dict(claimed.value) | value, expected=claimed.version)
+        return Outcome(f"broker unreachable: {error}", retry_at)
+
+    async def _record(self, key: str, claimed: Document, value: dict[str, Json]) -> Outcome:
+        await self._store.put(key, dict(claimed.value) | value, expected=claimed.version)
+        return Outcome(str(value.get("reason", value["state"])), self._retry_at(self.today()))
+
+    def _retry_at(self, day: date) -> datetime | None:
+        """Half an hour from now, if that is still `day` where the digest is read."""
+        retry_at = self._clock() + RETRY_AFTER
+        return retry_at if retry_at.astimezone(self.zone).date() == day else None

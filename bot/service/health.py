@@ -1,0 +1,53 @@
+"""What `/readyz` reports: each dependency's last check, and problems a person must fix."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# The dependencies `pactbot serve` needs to do its job; each must have answered its last check.
+DEPENDENCIES = ("broker", "store", "slack")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    ok: bool
+    detail: str
+    at: datetime
+
+
+class Health:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self.checks: dict[str, Check] = {}
+        self.problems: dict[str, str] = {}
+
+    def record(self, name: str, ok: bool, detail: str = "ok") -> None:
+        self.checks[name] = Check(ok, detail, self._clock())
+
+    def problem(self, key: str, text: str) -> None:
+        """Note a problem that stops part of the job (the digest cannot post); log it once."""
+        if self.problems.get(key) != text:
+            log.error("%s", text)
+        self.problems[key] = text
+
+    def solved(self, key: str) -> None:
+        self.problems.pop(key, None)
+
+    @property
+    def ready(self) -> bool:
+        return all(name in self.checks and self.checks[name].ok for name in DEPENDENCIES)
+
+    def report(self) -> dict[str, Any]:
+        checks = {
+            name: {"ok": check.ok, "detail": check.detail, "at": check.at.isoformat()}
+            for name, check in self.checks.items()
+        }
+        for name in DEPENDENCIES:
+            checks.setdefault(name, {"ok": False, "detail": "not checked yet", "at": None})
+        return {"ready": self.ready, "checks": checks, "problems": sorted(self.problems.values())}

@@ -1,0 +1,59 @@
+"""Running the broker's webhook Test from Slack: one per webhook per minute, explained."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.broker.client import BrokerClient
+from bot.domain.explain import TestReport
+from bot.domain.model import Webhook
+from bot.reader import run_webhook_test
+from bot.store import Store
+
+# Every Test dispatches a real CI run.
+ONE_TEST_PER = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentTest:
+    at: datetime
+    by: str
+    headline: str | None  # None while it runs
+
+
+class WebhookRunner:
+    def __init__(
+        self,
+        client: BrokerClient,
+        store: Store,
+        clock: Callable[[], datetime],
+        github_api_url: str,
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._clock = clock
+        self._github_api_url = github_api_url
+
+    async def claim(self, uuid: str, by: str) -> RecentTest | None:
+        """None when `by` may run the Test of `uuid` now, else the Test run within the minute."""
+        now = self._clock()
+        record = {"at": now.isoformat(), "by": by, "headline": None}
+        if await self._store.set_if_absent(f"test-claim:{uuid}", record, ONE_TEST_PER):
+            await self._store.set_value(f"test-last:{uuid}", record, ONE_TEST_PER)
+            return None
+        last = await self._store.get_value(f"test-last:{uuid}") or record
+        return RecentTest(
+            datetime.fromisoformat(str(last["at"])), str(last["by"]), last["headline"]
+        )
+
+    async def run(self, uuid: str, by: str) -> tuple[Webhook, TestReport]:
+        """Run the Test of the claimed webhook `uuid` and remember what it said."""
+        resource = await self._client.webhook_by_id(uuid)
+        webhook, report = await run_webhook_test(
+            self._client, resource, github_api_url=self._github_api_url, clock=self._clock
+        )
+        record = {"at": self._clock().isoformat(), "by": by, "headline": report.headline}
+        await self._store.set_value(f"test-last:{uuid}", record, ONE_TEST_PER)
+        return webhook, report

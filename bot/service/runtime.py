@@ -1,0 +1,148 @@
+"""`pactbot serve`: everything built once from the settings and run until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+from bot.broker.client import BrokerClient
+from bot.config import Config
+from bot.reader import read_report
+from bot.service.digest import DigestPoster
+from bot.service.health import Health
+from bot.service.metrics import MeteredTransport, Metrics
+from bot.service.monitor import Monitor
+from bot.service.poster import SlackPoster
+from bot.service.runner import WebhookRunner
+from bot.service.scheduler import Scheduler
+from bot.service.slack_client import Sleep, build_client
+from bot.service.web import build_web_app
+from bot.settings import BrokerSettings, SlackSettings
+from bot.slack.access import Authoriser
+from bot.slack.app import create_app
+from bot.slack.services import Services
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+# How old a report `/pact status` and App Home may show before reading the broker again.
+READ_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Bot:
+    """The running parts of one `pactbot serve` process."""
+
+    services: Services
+    bolt: AsyncApp
+    scheduler: Scheduler
+    web: web.Application
+    metrics: Metrics
+
+
+@asynccontextmanager
+async def assemble(
+    *,
+    config: Config,
+    broker: BrokerSettings,
+    slack: SlackSettings,
+    store: Store,
+    github_api_url: str,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Sleep = asyncio.sleep,
+    holder: str | None = None,
+) -> AsyncIterator[Bot]:
+    """Build the bot from its settings; close what it opened on the way out."""
+    holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+    health = Health(clock)
+    metrics = Metrics()
+    client = BrokerClient(broker, transport=MeteredTransport(metrics), clock=clock, sleep=sleep)
+    monitor = Monitor(
+        lambda now: read_report(client, config, now=now, github_api_url=github_api_url),
+        clock,
+        READ_EVERY,
+    )
+    metrics.watch(lambda: monitor.latest)
+    web_client = build_client(
+        token=slack.bot_token.get_secret_value(),
+        base_url=slack.api_base_url,
+        metrics=metrics,
+        sleep=sleep,
+    )
+    poster = SlackPoster(web_client, health, metrics, clock, sleep)
+    digest = DigestPoster(
+        config=config.digest,
+        monitor=monitor,
+        poster=poster,
+        store=store,
+        clock=clock,
+        holder=holder,
+    )
+    services = Services(
+        config=config,
+        monitor=monitor,
+        runner=WebhookRunner(client, store, clock, github_api_url),
+        digest=digest,
+        poster=poster,
+        authoriser=Authoriser(config.access, web_client, store),
+        health=health,
+        clock=clock,
+    )
+    secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
+    bolt = create_app(services, web_client, signing_secret=secret)
+    scheduler = Scheduler(
+        store=store,
+        holder=holder,
+        clock=clock,
+        monitor=monitor,
+        health=health,
+        slack=web_client,
+        digest=digest,
+        digest_config=config.digest,
+        read_every=READ_EVERY,
+    )
+    app = build_web_app(None if slack.socket_mode else bolt, health, metrics)
+    try:
+        yield Bot(services, bolt, scheduler, app, metrics)
+    finally:
+        await scheduler.stop()
+        await poster.close()
+        async with client:
+            pass
+        await store.close()
+
+
+async def run(bot: Bot, *, port: int, app_token: str | None) -> None:
+    """Serve until SIGTERM or SIGINT: HTTP on `port`, plus Socket Mode with `app_token`."""
+    runner = web.AppRunner(bot.web, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "0.0.0.0", port).start()
+    socket_mode = None
+    if app_token is not None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        socket_mode = AsyncSocketModeHandler(bot.bolt, app_token)
+        await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # Bolt has no hints here
+    bot.scheduler.start()
+    mode = "Socket Mode" if socket_mode else f"HTTP on :{port}/slack/events"
+    log.info("pactbot serves %s (health, readiness and metrics on :%d)", mode, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        if socket_mode is not None:
+            await socket_mode.close_async()  # type: ignore[no-untyped-call]
+        await runner.cleanup()

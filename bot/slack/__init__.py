@@ -1,0 +1,1 @@
+"""The Slack app: Bolt AsyncApp, its listeners and who may use them."""

@@ -1,0 +1,29 @@
+"""What the listeners need, built once by `pactbot serve` (and by tests, around fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.config import Config
+from bot.service.digest import DigestPoster
+from bot.service.health import Health
+from bot.service.monitor import Monitor
+from bot.service.poster import SlackPoster
+from bot.service.runner import WebhookRunner
+from bot.slack.access import Authoriser
+from bot.slack.answers import StatusAnswers
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    config: Config
+    monitor: Monitor
+    runner: WebhookRunner
+    digest: DigestPoster
+    poster: SlackPoster
+    authoriser: Authoriser
+    health: Health
+    clock: Callable[[], datetime]
+    status_answers: StatusAnswers = field(default_factory=StatusAnswers)

@@ -1,0 +1,244 @@
+"""The daily digest: once per day per channel, across restarts, failures and replicas."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.sample.broker import Fault, SampleBroker
+from bot.sample.slack import SampleSlack
+from bot.sample.story import demo_world, scaled_world
+from bot.service.scheduler import due_today
+from bot.store import Store
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SqliteStore
+from tests.conftest import StartBroker
+from tests.helpers.bot import CHANNEL, Clock, Running, running_bot
+from tests.integration.test_slack_command import texts
+
+# Tuesday 1 December 2026, 10:00 in Berlin: the 09:00 digest is due.
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+
+Bots = Callable[..., AbstractAsyncContextManager[Running]]
+
+
+@pytest.fixture
+def broker(start_broker: StartBroker) -> SampleBroker:
+    return start_broker(demo_world(NOW))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def bots(broker: SampleBroker, slack: SampleSlack, tmp_path: Path, clock: Clock) -> Bots:
+    """Start bot processes (replicas) that share one SQLite file."""
+
+    def start(
+        holder: str = "replica-1", store: Store | None = None
+    ) -> AbstractAsyncContextManager[Running]:
+        chosen = store or SqliteStore(tmp_path / "pactbot.sqlite3", clock=clock)
+        return running_bot(broker=broker, slack=slack, store=chosen, clock=clock, holder=holder)
+
+    return start
+
+
+async def leading(bot: Running) -> Running:
+    await bot.bot.scheduler.renew_lease()
+    assert bot.bot.scheduler.leader
+    return bot
+
+
+def digests(slack: SampleSlack) -> list[str]:
+    return [message.ts for message in slack.in_channel(CHANNEL) if message.thread_ts is None]
+
+
+async def test_the_leader_posts_the_digest_once_however_often_it_runs(
+    bots: Bots, slack: SampleSlack
+) -> None:
+    async with bots() as bot:
+        await leading(bot)
+        await bot.bot.scheduler.run_digest()
+        await bot.bot.scheduler.run_digest()
+
+    assert len(digests(slack)) == 1
+    first = slack.calls_to("chat.postMessage")[0].body
+    assert "Pact freshness · Tue 1 Dec 2026" in texts(first)
+    assert "1 stale" in first["text"]
+
+
+async def test_a_restart_does_not_post_the_days_digest_again(
+    bots: Bots, slack: SampleSlack
+) -> None:
+    async with bots() as bot:
+        await leading(bot)
+        await bot.bot.scheduler.run_digest()
+    async with bots() as restarted:
+        await leading(restarted)  # becoming leader catches up a missed digest: not this one
+        await restarted.bot.scheduler.run_digest()
+
+    assert len(digests(slack)) == 1
+
+
+async def test_a_replica_that_is_not_the_leader_posts_nothing(
+    bots: Bots, slack: SampleSlack, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # 07:00 in Berlin, before the digest
+    async with bots("replica-1") as first, bots("replica-2") as second:
+        await leading(first)
+        await second.bot.scheduler.renew_lease()
+        await second.bot.scheduler.run_digest()
+
+        assert not second.bot.scheduler.leader
+        assert digests(slack) == []
+        await first.bot.scheduler.run_digest()
+        assert len(digests(slack)) == 1
+
+
+async def test_the_next_day_gets_its_own_digest(
+    bots: Bots, slack: SampleSlack, clock: Clock
+) -> None:
+    async with bots() as bot:
+        await leading(bot)
+        await bot.bot.scheduler.run_digest()
+        clock.advance(days=1)
+        await bot.bot.scheduler.renew_lease()
+        await bot.bot.scheduler.run_digest()
+
+    assert len(digests(slack)) == 2
+
+
+async def test_a_broker_that_cannot_be_read_is_said_once_and_the_notice_becomes_the_digest(
+    bots: Bots, slack: SampleSlack, broker: SampleBroker, clock: Clock
+) -> None:
+    broker.inject("^/dashboard$", Fault.html(times=None))
+    async with bots() as bot:
+        await leading(bot)
+        first = await bot.bot.services.digest.daily()
+        second = await bot.bot.services.digest.daily()
+        [notice] = slack.in_channel(CHANNEL)
+        said = texts(slack.calls_to("chat.postMessage")[0].body)
+        broker.heal()  # the broker answers again
+        clock.advance(minutes=30)
+        await bot.bot.scheduler.renew_lease()
+        recovered = await bot.bot.services.digest.daily()
+
+    assert first.retry_at == NOW + timedelta(minutes=30)
+    assert second.retry_at is not None
+    assert (
+        "The Pact Broker could not be read for today's digest: unexpected answer from GET /dashboard"
+        in said
+    )
+    assert "all fine" not in said.lower()
+    assert recovered.said == "posted"
+    assert [message.ts for message in slack.in_channel(CHANNEL)] == [notice.ts]
+    updated = slack.calls_to("chat.update")[0].body
+    assert updated["ts"] == notice.ts
+    assert "1 stale" in updated["text"]
+
+
+async def test_the_last_retry_of_the_day_is_not_scheduled_for_tomorrow(
+    bots: Bots, broker: SampleBroker, clock: Clock
+) -> None:
+    broker.inject("^/dashboard$", Fault.html(times=None))
+    clock.now = datetime(2026, 12, 1, 22, 45, tzinfo=UTC)  # 23:45 in Berlin
+    async with bots() as bot:
+        await leading(bot)
+        outcome = await bot.bot.services.digest.daily()
+
+    assert outcome.retry_at is None
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_reported_and_retried(
+    bots: Bots, slack: SampleSlack
+) -> None:
+    slack.fail_next("chat.postMessage", error="not_in_channel")
+    async with bots() as bot:
+        failed = await bot.bot.services.digest.daily()
+        problems = bot.bot.services.health.report()["problems"]
+        posted = await bot.bot.services.digest.daily()
+
+    assert "not_in_channel" in failed.said
+    assert failed.retry_at is not None
+    assert problems == [
+        "cannot post to C0DIGEST: Slack refused chat.postMessage (not_in_channel): invite the bot "
+        "to the channel (/invite @pactbot)"
+    ]
+    assert posted.said == "posted"
+    assert len(digests(slack)) == 1
+
+
+async def test_a_large_digest_continues_in_its_thread_within_slacks_limits(
+    start_broker: StartBroker, slack: SampleSlack, tmp_path: Path, clock: Clock
+) -> None:
+    broker = start_broker(scaled_world(NOW, pairs=5000, webhooks=20, stale=50))
+    store = SqliteStore(tmp_path / "large.sqlite3", clock=clock)
+    async with running_bot(broker=broker, slack=slack, store=store, clock=clock) as bot:
+        await leading(bot)
+        await bot.bot.scheduler.run_digest()
+
+    posts = slack.calls_to("chat.postMessage")
+    [top] = digests(slack)
+    assert len(posts) > 1
+    assert all(len(post.body["blocks"]) <= 50 for post in posts)
+    assert all(post.body.get("thread_ts") == top for post in posts[1:])
+    assert "more sections in the thread" in texts(posts[0].body)
+    everything = "\n".join(texts(post.body) for post in posts)
+    assert everything.count("consumer-") >= 5000
+
+
+async def test_becoming_leader_after_the_digest_time_posts_the_missed_digest(
+    bots: Bots, slack: SampleSlack
+) -> None:
+    async with bots() as bot:
+        await bot.bot.scheduler.renew_lease()  # leader now, at 10:00 in Berlin on a Tuesday
+
+    assert len(digests(slack)) == 1
+
+
+def test_the_digest_is_due_only_on_scheduled_days_after_its_time() -> None:
+    weekdays = "0 9 * * 1-5"
+
+    assert due_today(weekdays, BERLIN, NOW) == datetime(2026, 12, 1, 9, 0, tzinfo=BERLIN)
+    assert due_today(weekdays, BERLIN, datetime(2026, 12, 1, 7, 59, tzinfo=UTC)) is None
+    assert due_today(weekdays, BERLIN, datetime(2026, 12, 5, 12, 0, tzinfo=UTC)) is None  # Saturday
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+async def test_with_redis_one_replica_leads_and_another_takes_over_within_a_minute(
+    broker: SampleBroker, slack: SampleSlack, clock: Clock, redis_url: str, redis_prefix: str
+) -> None:
+    def store() -> RedisStore:
+        return RedisStore(Redis.from_url(redis_url), prefix=redis_prefix, clock=clock)
+
+    async with (
+        running_bot(broker=broker, slack=slack, store=store(), clock=clock, holder="a") as first,
+        running_bot(broker=broker, slack=slack, store=store(), clock=clock, holder="b") as second,
+    ):
+        a, b = first.bot.scheduler, second.bot.scheduler
+        await a.renew_lease()
+        await b.renew_lease()
+        assert (a.leader, b.leader) == (True, False)
+        # The leader dies: it renews no more. Within a minute the other replica leads.
+        clock.advance(seconds=46)
+        await b.renew_lease()
+        assert b.leader
+        await a.run_digest()  # a stale leader that wakes up: the store still says posted once
+        await b.run_digest()
+
+    assert len(digests(slack)) == 1
