@@ -14,16 +14,12 @@ MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 VIEW_BYTES = 250_000  # a larger view fails with view_too_large
 SECTION_TEXT = 3000
-FIELD_TEXT = 2000
-FIELDS = 10
 HEADER_TEXT = 150
 CONTEXT_ELEMENTS = 10
 ACTIONS_ELEMENTS = 25
 BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
 FALLBACK_TEXT = 4000  # chat.update refuses longer top-level text (msg_too_long)
-OPTION_TEXT = 75
-OPTIONS = 100
 
 
 @dataclass(frozen=True, slots=True)

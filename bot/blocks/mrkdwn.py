@@ -22,10 +22,6 @@ def usergroup(group_id: str) -> str:
     return f"<!subteam^{group_id}>"
 
 
-def link(url: str, label: str) -> str:
-    return f"<{url}|{escape(label).replace('|', '¦')}>"
-
-
 def date(moment: datetime, pattern: str = "{date_short_pretty} {time}") -> str:
     """A date each reader sees in their own time zone, with a UTC fallback."""
     fallback = moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -58,8 +58,3 @@ def parse(text: str) -> Command | Invalid | TokenTyped:
     if argument and not takes:
         return Invalid(f"`/pact {name}` takes no argument (got “{argument}”)")
     return Command(name, argument)
-
-
-def looks_like_token(text: str) -> bool:
-    """Whether `text` holds something shaped like a GitHub or Slack token."""
-    return _TOKEN.search(text) is not None

@@ -23,7 +23,6 @@ class Monitor:
         self._lock = asyncio.Lock()
         self.latest: Report | None = None
         self.error: PactbotError | None = None
-        self.checked_at: datetime | None = None
         self._reads = 0  # finished reads: a waiter that sees it move reuses that read
 
     async def refresh(self) -> Report:
@@ -45,7 +44,6 @@ class Monitor:
         else:
             self.latest, self.error = report, None
         finally:
-            self.checked_at = self._clock()
             self._reads += 1
 
     async def current(self) -> Report:
@@ -64,7 +62,3 @@ class Monitor:
         """The webhook `uuid` as the last report saw it."""
         views = self.latest.webhooks if self.latest else ()
         return next((view.webhook for view in views if view.webhook.uuid == uuid), None)
-
-    @property
-    def healthy(self) -> bool:
-        return self.checked_at is not None and self.error is None

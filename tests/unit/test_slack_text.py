@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.blocks import kit, mrkdwn
 from bot.blocks.digest import build_digest
-from bot.blocks.limits import Message
 from bot.blocks.webhook import build_result
 from bot.domain.report import Report
 from bot.render.slack_text import messages_text
@@ -80,13 +78,6 @@ def test_mentions_pactbot_writes_show_as_at_names() -> None:
     assert (
         "  Run by @U0ONCALL 2026-12-01 09:00 UTC · a Test records nothing in the broker" in result
     )
-
-
-def test_a_link_shows_its_label_then_its_address() -> None:
-    link = mrkdwn.link("https://broker.example/pacts/provider/Pricing", "the pact")
-    text = messages_text([Message("x", [kit.section(f"See {link}.")])])
-
-    assert text == "See the pact (https://broker.example/pacts/provider/Pricing).\n"
 
 
 def test_thread_replies_are_indented_under_the_first_message() -> None:
