@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from bot.blocks.digest import build_digest
 from bot.blocks.limits import Message
@@ -22,7 +21,7 @@ from bot.broker import convert
 from bot.broker.client import BrokerClient, Sleep
 from bot.broker.schema import WebhookResource
 from bot.broker.snapshot import read_webhooks
-from bot.config import Config
+from bot.config import Config, digest_day
 from bot.domain.freshness import Policy
 from bot.domain.report import Report
 from bot.domain.selection import Selection, closest
@@ -112,8 +111,7 @@ async def digest(context: Context, *, json_path: Path | None = None) -> int:
         report = await read_report(
             client, config, now=context.clock(), github_api_url=context.github_api_url
         )
-    zone = config.digest.zone if config.digest else ZoneInfo("UTC")
-    messages = build_digest(report, day=report.taken_at.astimezone(zone).date())
+    messages = build_digest(report, day=digest_day(config.digest, report.taken_at))
     context.out.write(messages_text(messages))
     if json_path is not None:
         write_blocks(json_path, messages)

@@ -12,7 +12,7 @@ import re
 import types
 import typing
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -121,6 +121,11 @@ class Digest(_Section):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def digest_day(digest: Digest | None, moment: datetime) -> date:
+    """The day `moment` falls on where the digest is read: `digest.timezone`, else UTC."""
+    return moment.astimezone(digest.zone if digest else ZoneInfo("UTC")).date()
 
 
 def _handle(value: object) -> str:

@@ -16,7 +16,7 @@ from typing import TextIO
 from bot import commands
 from bot.blocks.digest import build_digest
 from bot.broker.client import BrokerClient
-from bot.config import Config
+from bot.config import Config, digest_day
 from bot.domain.report import Report
 from bot.domain.webhooks import DEFAULT_GITHUB_API_URL
 from bot.errors import PactbotError
@@ -31,7 +31,7 @@ _TOKEN = "demo-read-write-token"  # the sample broker's own, never a real creden
 
 async def run_demo(out: TextIO) -> int:
     """Print what `status`, `check`, `test-webhook` and the digest say about the sample story."""
-    now = datetime.now(UTC)
+    now, config = datetime.now(UTC), Config()
     with SampleBroker(demo_world(now), credentials=Credentials(token=_TOKEN)) as broker:
         out.write(
             f"pactbot demo: a sample Pact Broker runs on {broker.url} with "
@@ -43,7 +43,7 @@ async def run_demo(out: TextIO) -> int:
         def context(output: TextIO) -> commands.Context:
             return commands.Context(
                 broker=BrokerSettings(base_url=broker.url, token=_TOKEN),
-                config=Config(),
+                config=config,
                 github_api_url=DEFAULT_GITHUB_API_URL,
                 clock=lambda: now,
                 out=output,
@@ -66,8 +66,8 @@ async def run_demo(out: TextIO) -> int:
                 captured.write(f"pactbot: {error}\n")
                 code = 2
             out.write(f"\n$ {command}\n{captured.getvalue()}(exit code {code})\n")
-        report = await _report(broker.url, now)
-    messages = build_digest(report, day=now.date())
+        report = await _report(broker.url, config, now)
+    messages = build_digest(report, day=digest_day(config.digest, report.taken_at))
     out.write("\nThe daily digest, as the channel reads it:\n\n" + messages_text(messages))
     path = Path(tempfile.gettempdir()) / "pactbot-demo-digest.json"
     commands.write_blocks(path, messages)
@@ -78,6 +78,6 @@ async def run_demo(out: TextIO) -> int:
     return 0
 
 
-async def _report(url: str, now: datetime) -> Report:
+async def _report(url: str, config: Config, now: datetime) -> Report:
     async with BrokerClient(BrokerSettings(base_url=url, token=_TOKEN)) as client:
-        return await read_report(client, Config(), now=now, github_api_url=DEFAULT_GITHUB_API_URL)
+        return await read_report(client, config, now=now, github_api_url=DEFAULT_GITHUB_API_URL)

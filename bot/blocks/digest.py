@@ -18,7 +18,7 @@ _COMPACT = (State.PENDING, State.IDLE, State.FRESH)
 
 def build_digest(report: Report, *, day: date) -> list[Message]:
     """The digest of `report` for `day`: the channel message, then its thread replies."""
-    title = f"Pact freshness · {day:%a %-d %b %Y}"
+    title = _title(day)
     head = [kit.header(title), kit.context(summary(report))]
     if not report.problems and not report.failing_webhooks:
         head.append(kit.section(":white_check_mark: Nothing waits too long for a verification."))
@@ -53,13 +53,17 @@ def summary(report: Report) -> str:
 
 def build_digest_failure(reason: str, *, day: date, retry_at: datetime | None) -> Message:
     """What the digest says when the broker cannot be read: never an empty "all fine"."""
-    title = f"Pact freshness · {day:%a %-d %b %Y}"
+    title = _title(day)
     retry = f" pactbot tries again {mrkdwn.date(retry_at, '{time}')}." if retry_at else ""
     said = mrkdwn.escape(reason)
     text = f":warning: The Pact Broker could not be read for today's digest: {said}.{retry}"
     return Message(
         f"{title}: the Pact Broker could not be read", [kit.header(title), kit.section(text)]
     )
+
+
+def _title(day: date) -> str:
+    return f"Pact freshness · {day:%a %-d %b %Y}"
 
 
 def body_blocks(report: Report) -> list[Block]:
@@ -76,9 +80,7 @@ def _webhook_blocks(report: Report) -> list[Block]:
                 f":rotating_light: *Webhook* {kit.webhook_name(view.webhook)}: "
                 f"*{kit.health_text(view)}*; {len(waiting)} pair{'s' if len(waiting) != 1 else ''} "
                 "waiting behind it",
-                accessory=kit.button("Run webhook test", kit.TEST_RUN, view.webhook.uuid)
-                if view.webhook.target
-                else None,
+                accessory=kit.test_button(view.webhook),
             )
         )
     return blocks
@@ -91,16 +93,20 @@ def _problem_blocks(report: Report) -> list[Block]:
     for row in problems[:_DETAILED]:
         title = f"*{kit.pair_name(row)}* · {kit.state_label(row.state)}"
         text = f"{title}\n{mrkdwn.escape(row.freshness.reason)}\n{kit.pair_details(row)}"
-        view = row.main_webhook
-        # A failing webhook has its own section and button above: one button per webhook.
-        behind_listed = view is not None and view.webhook.uuid in listed
-        button = None if row.state is State.FAILING or behind_listed else kit.test_button(row)
-        blocks.append(kit.section(text, accessory=button))
+        blocks.append(kit.section(text, accessory=_pair_button(row, listed)))
     rest = problems[_DETAILED:]
     if rest:
         lines = [f"*…and {len(rest)} more*", *(_problem_line(row) for row in rest)]
         blocks += [kit.section(text) for text in pack_lines(lines)]
     return blocks
+
+
+def _pair_button(row: PairRow, listed: set[str]) -> Block | None:
+    view = row.main_webhook
+    # A failing webhook has its own section and button above: one button per webhook.
+    if view is None or row.state is State.FAILING or view.webhook.uuid in listed:
+        return None
+    return kit.test_button(view.webhook)
 
 
 def _problem_line(row: PairRow) -> str:

@@ -116,9 +116,8 @@ def pair_details(row: PairRow) -> str:
     return " · ".join(parts)
 
 
-def test_button(row: PairRow) -> Block | None:
-    """A "Run webhook test" button for the GitHub-dispatch webhook that serves `row`."""
-    view = row.main_webhook
-    if view is None or view.webhook.target is None:
+def test_button(webhook: Webhook) -> Block | None:
+    """A "Run webhook test" button, for a webhook that dispatches to GitHub; else None."""
+    if webhook.target is None:
         return None
-    return button("Run webhook test", TEST_RUN, view.webhook.uuid)
+    return button("Run webhook test", TEST_RUN, webhook.uuid)

@@ -48,7 +48,7 @@ def build_choice(webhooks: Sequence[Webhook]) -> Message:
     """Several GitHub-dispatch webhooks and no argument: let the person choose one."""
     rows = [
         kit.section(kit.webhook_name(webhook) + f" · for {mrkdwn.escape(str(webhook.scope))}",
-                    accessory=kit.button("Run webhook test", kit.TEST_RUN, webhook.uuid))
+                    accessory=kit.test_button(webhook))
         for webhook in webhooks[: MESSAGE_BLOCKS - 2]
     ]  # fmt: skip
     blocks = [kit.section(f"{len(webhooks)} webhooks dispatch to GitHub. Which one?"), *rows]

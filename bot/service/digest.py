@@ -12,11 +12,10 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.blocks.digest import build_digest, build_digest_failure
 from bot.blocks.limits import Message
-from bot.config import Digest
+from bot.config import Digest, digest_day
 from bot.errors import BrokerError, SlackError
 from bot.service.monitor import Monitor
 from bot.service.poster import SlackPoster
@@ -54,12 +53,8 @@ class DigestPoster:
         self._clock = clock
         self._holder = holder
 
-    @property
-    def zone(self) -> ZoneInfo:
-        return self._config.zone if self._config else ZoneInfo("UTC")
-
     def today(self) -> date:
-        return self._clock().astimezone(self.zone).date()
+        return digest_day(self._config, self._clock())
 
     async def daily(self) -> Outcome:
         """Post today's digest in the digest channel unless it was posted already."""
@@ -134,4 +129,4 @@ class DigestPoster:
     def _retry_at(self, day: date) -> datetime | None:
         """Half an hour from now, if that is still `day` where the digest is read."""
         retry_at = self._clock() + RETRY_AFTER
-        return retry_at if retry_at.astimezone(self.zone).date() == day else None
+        return retry_at if digest_day(self._config, retry_at) == day else None

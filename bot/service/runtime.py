@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broker.client import BrokerClient
 from bot.config import Config
@@ -64,21 +65,60 @@ async def assemble(
 ) -> AsyncIterator[Bot]:
     """Build the bot from its settings; close what it opened on the way out."""
     holder = holder or f"{socket.gethostname()}:{os.getpid()}"
-    health = Health(clock)
-    metrics = Metrics()
+    health, metrics = Health(clock), Metrics()
     client = BrokerClient(broker, transport=MeteredTransport(metrics), clock=clock, sleep=sleep)
-    monitor = Monitor(
-        lambda now: read_report(client, config, now=now, github_api_url=github_api_url),
-        clock,
-        READ_EVERY,
-    )
-    metrics.watch(lambda: monitor.latest)
     web_client = build_client(
         token=slack.bot_token.get_secret_value(),
         base_url=slack.api_base_url,
         metrics=metrics,
         sleep=sleep,
     )
+    services = _services(
+        config, client, web_client, store, health, metrics, clock, sleep, holder, github_api_url
+    )
+    secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
+    bolt = create_app(services, web_client, signing_secret=secret)
+    scheduler = Scheduler(
+        store=store,
+        holder=holder,
+        clock=clock,
+        monitor=services.monitor,
+        health=health,
+        slack=web_client,
+        digest=services.digest,
+        digest_config=config.digest,
+        read_every=READ_EVERY,
+    )
+    app = build_web_app(None if slack.socket_mode else bolt, health, metrics)
+    try:
+        yield Bot(services, bolt, scheduler, app, metrics)
+    finally:
+        await scheduler.stop()
+        await services.poster.close()
+        async with client:
+            pass
+        await store.close()
+
+
+def _services(
+    config: Config,
+    client: BrokerClient,
+    web_client: AsyncWebClient,
+    store: Store,
+    health: Health,
+    metrics: Metrics,
+    clock: Callable[[], datetime],
+    sleep: Sleep,
+    holder: str,
+    github_api_url: str,
+) -> Services:
+    """What the listeners and the scheduler share: the monitor, the posting, the digest."""
+    monitor = Monitor(
+        lambda now: read_report(client, config, now=now, github_api_url=github_api_url),
+        clock,
+        READ_EVERY,
+    )
+    metrics.watch(lambda: monitor.latest)
     poster = SlackPoster(web_client, health, metrics, clock, sleep)
     digest = DigestPoster(
         config=config.digest,
@@ -88,7 +128,7 @@ async def assemble(
         clock=clock,
         holder=holder,
     )
-    services = Services(
+    return Services(
         config=config,
         monitor=monitor,
         runner=WebhookRunner(client, store, clock, github_api_url),
@@ -98,28 +138,6 @@ async def assemble(
         health=health,
         clock=clock,
     )
-    secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
-    bolt = create_app(services, web_client, signing_secret=secret)
-    scheduler = Scheduler(
-        store=store,
-        holder=holder,
-        clock=clock,
-        monitor=monitor,
-        health=health,
-        slack=web_client,
-        digest=digest,
-        digest_config=config.digest,
-        read_every=READ_EVERY,
-    )
-    app = build_web_app(None if slack.socket_mode else bolt, health, metrics)
-    try:
-        yield Bot(services, bolt, scheduler, app, metrics)
-    finally:
-        await scheduler.stop()
-        await poster.close()
-        async with client:
-            pass
-        await store.close()
 
 
 async def run(bot: Bot, *, port: int, app_token: str | None) -> None:

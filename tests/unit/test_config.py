@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.config import Config, find_config, load_config
+from bot.config import Config, digest_day, find_config, load_config
 from bot.domain.freshness import Policy, Rule
 from bot.domain.model import PairKey
 from bot.errors import ConfigError
@@ -184,3 +184,13 @@ def test_digest_and_access_errors_name_the_key_and_what_is_accepted(
     path = write(tmp_path, text)
 
     assert f"{path}: {said}" in error_of(path)
+
+
+def test_the_digest_day_is_the_day_where_the_digest_is_read(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, "digest:\n  channel: C0123\n  timezone: Pacific/Auckland\n")
+    )
+    late = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)  # 09:00 on 2 December in Auckland
+
+    assert digest_day(config.digest, late) == date(2026, 12, 2)
+    assert digest_day(None, late) == date(2026, 12, 1)
