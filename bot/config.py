@@ -110,11 +110,21 @@ TimeZone = Annotated[str, PlainValidator(_time_zone)]
 UserId = Annotated[
     str, PlainValidator(_slack_id("UW", "Slack user ID (U… or W…; a profile's ⋮ → Copy member ID)"))
 ]
+# chat.update takes only channel IDs, never names: the digest is updated in place.
+ChannelId = Annotated[
+    str,
+    PlainValidator(
+        _slack_id(
+            "CG",
+            "Slack channel ID (C… or G…): open the channel's details (click its name) and copy "
+            "the ID at the bottom, or use the last part of the channel's “Copy link”",
+        )
+    ),
+]
 
 
 class Digest(_Section):
-    # A channel ID (C…) or a public channel's name (#contract-testing).
-    channel: str = Field(min_length=2)
+    channel: ChannelId
     schedule: Cron = "0 9 * * 1-5"
     timezone: TimeZone = "UTC"
 
@@ -137,7 +147,7 @@ class Access(_Section):
     oncall_usergroups: tuple[Annotated[str, AfterValidator(_handle)], ...] = ()
     admins: tuple[UserId, ...] = ()
     # Where /pact may be used (channel IDs); empty: anywhere.
-    channels: tuple[str, ...] = ()
+    channels: tuple[ChannelId, ...] = ()
 
 
 class Config(_Section):

@@ -18,7 +18,7 @@ from bot.blocks.limits import Message
 from bot.config import Digest, digest_day
 from bot.errors import BrokerError, SlackError
 from bot.service.monitor import Monitor
-from bot.service.poster import SlackPoster
+from bot.service.poster import Posted, SlackPoster
 from bot.store import Document, Json, Store
 
 log = logging.getLogger(__name__)
@@ -73,26 +73,28 @@ class DigestPoster:
         notice = claimed.value.get("notice")
         try:
             if notice:
-                await self._poster.update(channel, notice, messages[0])
-                ts = notice
+                # The broker-down notice becomes the digest, where Slack said it was posted.
+                where = Posted(str(claimed.value["channel"]), str(notice))
+                await self._poster.update(where.channel, where.ts, messages[0])
             else:
-                ts = await self._poster.post(channel, messages[0])
+                where = await self._poster.post(channel, messages[0])
         except SlackError as error:
             return await self._record(key, claimed, {"state": "failed", "reason": str(error)})
         # Recorded before the thread replies: from here on a retry must not post it again.
-        posted = await self._store.put(key, {"state": "posted", "ts": ts}, expected=claimed.version)
-        await self._replies(channel, ts, messages[1:])
+        value = {"state": "posted", "channel": where.channel, "ts": where.ts}
+        posted = await self._store.put(key, value, expected=claimed.version)
+        await self._replies(where, messages[1:])
         return Outcome("posted" if posted else "posted, but another replica wrote the day too")
 
     async def post_here(self, channel: str) -> None:
         """Post the digest now in `channel` (`/pact digest`); the daily one is not affected."""
         messages = build_digest(await self._monitor.refresh(), day=self.today())
-        ts = await self._poster.post(channel, messages[0])
-        await self._replies(channel, ts, messages[1:])
+        where = await self._poster.post(channel, messages[0])
+        await self._replies(where, messages[1:])
 
-    async def _replies(self, channel: str, ts: str, messages: Sequence[Message]) -> None:
+    async def _replies(self, where: Posted, messages: Sequence[Message]) -> None:
         for message in messages:
-            await self._poster.post(channel, message, thread_ts=ts)
+            await self._poster.post(where.channel, message, thread_ts=where.ts)
 
     async def _claim(self, key: str) -> Document | None:
         """The day's document, now held by this replica; None if posted or held elsewhere."""
@@ -111,15 +113,16 @@ class DigestPoster:
         self, key: str, channel: str, claimed: Document, day: date, error: BrokerError
     ) -> Outcome:
         retry_at = self._retry_at(day)
-        notice = claimed.value.get("notice")
-        if not notice:
+        value: dict[str, Json] = dict(claimed.value) | {"state": "failed", "reason": str(error)}
+        if not value.get("notice"):
             failure = build_digest_failure(str(error), day=day, retry_at=retry_at)
             try:
-                notice = await self._poster.post(channel, failure)
+                where = await self._poster.post(channel, failure)
             except SlackError as slack:
                 log.error("the digest could not say the broker is down: %s", slack)
-        value: dict[str, Json] = {"state": "failed", "notice": notice, "reason": str(error)}
-        await self._store.put(key, dict(claimed.value) | value, expected=claimed.version)
+            else:
+                value |= {"notice": where.ts, "channel": where.channel}
+        await self._store.put(key, value, expected=claimed.version)
         return Outcome(f"broker unreachable: {error}", retry_at)
 
     async def _record(self, key: str, claimed: Document, value: dict[str, Json]) -> Outcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,14 @@ Sleep = Callable[[float], Awaitable[None]]
 
 # chat.postMessage: about one message per second per channel (slack-platform.md §10).
 _SPACING = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """Where a message went, as Slack names it: the channel's ID (a DM's D…) and the `ts`."""
+
+    channel: str
+    ts: str
 
 
 class SlackPoster:
@@ -42,8 +51,8 @@ class SlackPoster:
         self._next: dict[str, datetime] = {}
         self._lock = asyncio.Lock()
 
-    async def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> str:
-        """Post `message` in `channel` (in a thread when `thread_ts` is given); its `ts`."""
+    async def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
+        """Post `message` in `channel` (in a thread when `thread_ts` is given)."""
         await self._pace(channel)
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         answer = await self._call(
@@ -57,7 +66,8 @@ class SlackPoster:
                 **extra,
             ),
         )
-        return str(answer["ts"])
+        # Posted to a user, the message is in the app's DM with them: chat.update needs that ID.
+        return Posted(str(answer["channel"]), str(answer["ts"]))
 
     async def update(self, channel: str, ts: str, message: Message) -> None:
         """Replace the message at `ts`: always the whole text and blocks."""

@@ -132,20 +132,22 @@ def test_the_flag_wins_then_the_environment_then_the_file_here(tmp_path: Path) -
 def test_the_digest_and_access_sections_are_read(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "digest:\n  channel: '#contract-testing'\n  schedule: '30 8 * * 1-5'\n  timezone: Europe/Berlin\n"
-        "access:\n  oncall_usergroups: ['@pact-oncall', S0123ABC]\n  admins: [U0123ABCD]\n",
+        "digest:\n  channel: C0123ABCD\n  schedule: '30 8 * * 1-5'\n  timezone: Europe/Berlin\n"
+        "access:\n  oncall_usergroups: ['@pact-oncall', S0123ABC]\n  admins: [U0123ABCD]\n"
+        "  channels: [C0123ABCD, G0PRIVATE]\n",
     )
 
     config = load_config(path)
 
     assert config.digest is not None
     assert (config.digest.channel, config.digest.schedule, config.digest.timezone) == (
-        "#contract-testing",
+        "C0123ABCD",
         "30 8 * * 1-5",
         "Europe/Berlin",
     )
     assert config.access.oncall_usergroups == ("pact-oncall", "S0123ABC")
     assert config.access.admins == ("U0123ABCD",)
+    assert config.access.channels == ("C0123ABCD", "G0PRIVATE")
 
 
 def test_the_digest_defaults_to_weekdays_at_nine_utc(tmp_path: Path) -> None:
@@ -159,21 +161,39 @@ def test_the_digest_defaults_to_weekdays_at_nine_utc(tmp_path: Path) -> None:
     ("text", "said"),
     [
         (
-            "digest:\n  channel: C1\n  schedule: '0 25 * *'\n",
+            "digest:\n  channel: C0123\n  schedule: '0 25 * *'\n",
             "digest.schedule: '0 25 * *' is not a five-field cron expression",
         ),
         (
-            "digest:\n  channel: C1\n  schedule: '0 25 * * *'\n",
+            "digest:\n  channel: C0123\n  schedule: '0 25 * * *'\n",
             "digest.schedule: '0 25 * * *' is not a five-field cron expression",
         ),
         (
-            "digest:\n  channel: C1\n  timezone: Mars/Olympus\n",
+            "digest:\n  channel: C0123\n  timezone: Mars/Olympus\n",
             "digest.timezone: 'Mars/Olympus' is not a time zone; use an IANA name",
         ),
         ("access:\n  admins: [bob]\n", "access.admins[0]: 'bob' is not a Slack user ID"),
+        (
+            "digest:\n  channel: '#contract-testing'\n",
+            "digest.channel: '#contract-testing' is not a Slack channel ID (C… or G…): open the "
+            "channel's details (click its name) and copy the ID at the bottom, or use the last "
+            "part of the channel's “Copy link”",
+        ),
+        (
+            "access:\n  channels: [C0123ABCD, general]\n",
+            "access.channels[1]: 'general' is not a Slack channel ID (C… or G…)",
+        ),
+        (
+            "digest:\n  channel: c0123abcd\n",
+            "digest.channel: 'c0123abcd' is not a Slack channel ID",
+        ),
+        (
+            "digest:\n  channel: D0123ABCD\n",
+            "digest.channel: 'D0123ABCD' is not a Slack channel ID",
+        ),
         ("digest:\n  schedule: '0 9 * * *'\n", "digest.channel: is required"),
         (
-            "digest:\n  channel: C1\n  shedule: x\n",
+            "digest:\n  channel: C0123\n  shedule: x\n",
             "digest.shedule: unknown key; accepted here: channel, schedule, timezone",
         ),
     ],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.config import load_config
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -25,3 +27,15 @@ def test_ci_runs_exactly_the_readmes_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
 
     assert quick_start_commands()[1] in ci
+
+
+def test_the_readmes_config_examples_are_accepted(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [block.split("```", 1)[0] for block in readme.split("```yaml\n")[1:]]
+    examples = [block for block in blocks if block.startswith(("defaults:", "digest:"))]
+    path = tmp_path / "pactbot.yml"
+
+    assert len(examples) == 2
+    for example in examples:
+        path.write_text(example, encoding="utf-8")
+        load_config(path)
