@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -64,7 +65,9 @@ async def assemble(
     holder: str | None = None,
 ) -> AsyncIterator[Bot]:
     """Build the bot from its settings; close what it opened on the way out."""
-    holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+    # A restarted container has the same host name and, as PID 1, the same PID: only the
+    # random part tells it from the process it replaces, whose lease may not have expired.
+    holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
     health, metrics = Health(clock), Metrics()
     client = BrokerClient(broker, transport=MeteredTransport(metrics), clock=clock, sleep=sleep)
     web_client = build_client(

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -24,6 +25,11 @@ Sleep = Callable[[float], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 _CONNECTION_ERRORS = (aiohttp.ServerConnectionError, aiohttp.ClientOSError, TimeoutError)
+# No connection was made, so nothing was sent.
+_NOT_SENT = (aiohttp.ClientConnectorError,)
+# Sent twice, these show twice. Slack documents a 429 as not processed; after a 5xx, a timeout
+# or a dropped connection the message may well have been posted.
+_NOT_IDEMPOTENT = frozenset({"chat.postMessage", "chat.postEphemeral"})
 _FIXES = {
     "not_in_channel": "invite the bot to the channel (/invite @pactbot)",
     "channel_not_found": "check the channel (digest.channel in pactbot.yml): it does not exist, "
@@ -42,7 +48,8 @@ _RETRYABLE = {"ratelimited", "rate_limited", "internal_error", "fatal_error", "s
 
 
 class SlackRetry(AsyncRetryHandler):
-    """Retry 429 after its Retry-After, 5xx and dropped connections with backoff.
+    """Retry 429 after its Retry-After; 5xx and dropped connections with backoff, but posts
+    only when they cannot have been sent.
 
     slack_sdk's own handlers sleep with `asyncio.sleep` and add random jitter; this one takes
     the sleep from the caller, so a test of a 429 takes no time.
@@ -61,10 +68,12 @@ class SlackRetry(AsyncRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
+        if response is not None and response.status_code == 429:
+            return _retry_after(response) <= self._longest_wait
+        if _method(request) in _NOT_IDEMPOTENT:
+            return response is None and isinstance(error, _NOT_SENT)
         if response is None:
             return isinstance(error, _CONNECTION_ERRORS)
-        if response.status_code == 429:
-            return _retry_after(response) <= self._longest_wait
         return response.status_code >= 500
 
     async def prepare_for_next_attempt_async(
@@ -82,6 +91,11 @@ class SlackRetry(AsyncRetryHandler):
             wait = 0.5 * 2**state.current_attempt
         await self._sleep(wait)
         state.increment_current_attempt()
+
+
+def _method(request: HttpRequest) -> str:
+    """The Web API method a request calls: the last part of its path."""
+    return urlsplit(request.url).path.rstrip("/").rpartition("/")[2]
 
 
 def _retry_after(response: HttpResponse) -> float:

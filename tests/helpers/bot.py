@@ -113,7 +113,7 @@ async def running_bot(
     clock: Clock,
     sleeps: Sleeps | None = None,
     settings: Config | None = None,
-    holder: str = "replica-1",
+    holder: str | None = "replica-1",  # None: the one `pactbot serve` makes for itself
 ) -> AsyncIterator[Running]:
     slack.add_usergroup(ONCALL_GROUP, "pact-oncall", [ONCALL_USER])
     async with assemble(

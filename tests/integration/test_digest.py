@@ -104,6 +104,25 @@ async def test_a_replica_that_is_not_the_leader_posts_nothing(
         assert len(digests(slack)) == 1
 
 
+async def test_a_restarted_process_is_not_taken_for_the_one_it_replaces(
+    broker: SampleBroker, slack: SampleSlack, tmp_path: Path, clock: Clock
+) -> None:
+    # Both run in this process: the same host name and PID, as a restarted container's PID 1.
+    def store() -> SqliteStore:
+        return SqliteStore(tmp_path / "pactbot.sqlite3", clock=clock)
+
+    async with running_bot(
+        broker=broker, slack=slack, store=store(), clock=clock, holder=None
+    ) as old:
+        await leading(old)
+        async with running_bot(
+            broker=broker, slack=slack, store=store(), clock=clock, holder=None
+        ) as new:
+            await new.bot.scheduler.renew_lease()
+
+            assert not new.bot.scheduler.leader  # the old one's lease has not expired yet
+
+
 async def test_the_next_day_gets_its_own_digest(
     bots: Bots, slack: SampleSlack, clock: Clock
 ) -> None:
