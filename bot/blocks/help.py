@@ -38,6 +38,11 @@ def build_token_refusal() -> Message:
     return Message("That looks like a token: revoke it now", [kit.section(text)])
 
 
+def build_checking(name: str) -> Message:
+    """The ack of a command only some may run: who may is checked after it."""
+    return Message(f"Checking that you may run /pact {name}…")
+
+
 def build_refusal(text: str) -> Message:
     """`text` is mrkdwn: it may name user groups and people to mention."""
     return Message("Not allowed", [kit.section(f":lock: {text}")])

@@ -57,9 +57,16 @@ def build_choice(webhooks: Sequence[Webhook]) -> Message:
     return Message("Choose the webhook to test", blocks)
 
 
-def build_recent(webhook: Webhook, *, at: datetime, by: str, headline: str | None) -> Message:
+def build_recent(
+    webhook: Webhook, *, at: datetime, by: str, headline: str | None, error: str | None = None
+) -> Message:
     """One Test per webhook per minute: say when the last one ran and what it returned."""
-    said = f" It said: {mrkdwn.escape(headline)}" if headline else " It is still running."
+    if error:
+        said = f" It could not run: {mrkdwn.escape(error)}"
+    elif headline:
+        said = f" It said: {mrkdwn.escape(headline)}"
+    else:
+        said = " It is still running."
     text = (
         f":stopwatch: The Test of {kit.webhook_name(webhook)} ran {mrkdwn.date(at, '{time_secs}')} "
         f"(by {mrkdwn.user(by)}).{said}\nEach Test dispatches a real CI run: one per webhook per "

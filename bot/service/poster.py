@@ -51,8 +51,14 @@ class SlackPoster:
         self._next: dict[str, datetime] = {}
         self._lock = asyncio.Lock()
 
-    async def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
-        """Post `message` in `channel` (in a thread when `thread_ts` is given)."""
+    async def post(
+        self, channel: str, message: Message, *, thread_ts: str | None = None, watch: bool = True
+    ) -> Posted:
+        """Post `message` in `channel` (in a thread when `thread_ts` is given).
+
+        Unless `watch` is false, a refusal a person must fix stands in /readyz until a post
+        there succeeds.
+        """
         await self._pace(channel)
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         answer = await self._call(
@@ -65,6 +71,7 @@ class SlackPoster:
                 unfurl_media=False,
                 **extra,
             ),
+            watch=watch,
         )
         # Posted to a user, the message is in the app's DM with them: chat.update needs that ID.
         return Posted(str(answer["channel"]), str(answer["ts"]))
@@ -117,11 +124,12 @@ class SlackPoster:
     async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         await self._call(f"home:{user_id}", self._client.views_publish(user_id=user_id, view=view))
 
-    async def _call(self, where: str, call: Awaitable[Any]) -> Any:
+    async def _call(self, where: str, call: Awaitable[Any], *, watch: bool = True) -> Any:
         try:
             answer = await call
         except SlackPermanent as error:
-            self._health.problem(f"slack:{where}", f"cannot post to {where}: {error}")
+            if watch:
+                self._health.problem(f"slack:{where}", f"cannot post to {where}: {error}")
             raise
         self._health.solved(f"slack:{where}")
         return answer

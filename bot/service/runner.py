@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from bot.broker.client import BrokerClient
 from bot.domain.explain import TestReport
 from bot.domain.model import Webhook
+from bot.errors import BrokerError
 from bot.reader import run_webhook_test
 from bot.store import Store
 
@@ -20,7 +21,8 @@ ONE_TEST_PER = timedelta(minutes=1)
 class RecentTest:
     at: datetime
     by: str
-    headline: str | None  # None while it runs
+    headline: str | None  # None while it runs, or when it could not run
+    error: str | None = None  # why it could not run
 
 
 class WebhookRunner:
@@ -45,15 +47,26 @@ class WebhookRunner:
             return None
         last = await self._store.get_value(f"test-last:{uuid}") or record
         return RecentTest(
-            datetime.fromisoformat(str(last["at"])), str(last["by"]), last["headline"]
+            datetime.fromisoformat(str(last["at"])),
+            str(last["by"]),
+            last["headline"],
+            last.get("error"),
         )
 
     async def run(self, uuid: str, by: str) -> tuple[Webhook, TestReport]:
         """Run the Test of the claimed webhook `uuid` and remember what it said."""
-        resource = await self._client.webhook_by_id(uuid)
-        webhook, report = await run_webhook_test(
-            self._client, resource, github_api_url=self._github_api_url, clock=self._clock
-        )
-        record = {"at": self._clock().isoformat(), "by": by, "headline": report.headline}
-        await self._store.set_value(f"test-last:{uuid}", record, ONE_TEST_PER)
+        try:
+            resource = await self._client.webhook_by_id(uuid)
+            webhook, report = await run_webhook_test(
+                self._client, resource, github_api_url=self._github_api_url, clock=self._clock
+            )
+        except BrokerError as error:
+            # Or the next person within the minute reads "still running" of a Test that failed.
+            await self._remember(uuid, {"by": by, "headline": None, "error": str(error)})
+            raise
+        await self._remember(uuid, {"by": by, "headline": report.headline})
         return webhook, report
+
+    async def _remember(self, uuid: str, outcome: dict[str, str | None]) -> None:
+        record: dict[str, str | None] = {"at": self._clock().isoformat(), **outcome}
+        await self._store.set_value(f"test-last:{uuid}", record, ONE_TEST_PER)

@@ -1,83 +1,67 @@
-"""Answering a person: the ack first, then `respond`; in the channel, or privately."""
+"""Answering a person: the ack first, then privately (response_url or a DM), or in the channel."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.blocks.limits import Message
 from bot.errors import SlackError, SlackPermanent
-from bot.slack.services import Services
+from bot.service.poster import SlackPoster
 
 log = logging.getLogger(__name__)
 
-Respond = Callable[..., Awaitable[None]]
-
-
-def responder(services: Services, body: dict[str, Any]) -> Respond | None:
-    """`respond(**payload)` for the interaction in `body`, if Slack gave it a response_url."""
-    url = body.get("response_url")
-    if not url:
-        return None
-
-    async def respond(**payload: Any) -> None:
-        await services.poster.respond(str(url), payload)
-
-    return respond
-
 
 class Reply:
-    """The first answer goes out as the ack (within Slack's 3 s), later ones through respond."""
+    """The answers to one command or click.
 
-    def __init__(self, ack: AsyncAck, respond: Respond | None) -> None:
+    The first private answer before the ack is the ack itself (Slack wants it within 3 s). Later
+    ones go through the interaction's response_url, or, for a click in App Home, which has none,
+    arrive as a direct message. A command's answers replace each other; a click's never replace
+    the message clicked in, which everyone in the channel sees.
+    """
+
+    def __init__(
+        self, poster: SlackPoster, ack: AsyncAck, body: dict[str, Any], *, replaces: bool
+    ) -> None:
+        self._poster = poster
         self._ack = ack
-        self._respond = respond
-        self.acked = False
+        self._replaces = replaces
+        in_view = (body.get("container") or {}).get("type") == "view"
+        self._url: str | None = None if in_view else body.get("response_url") or None
+        self.user = str(body.get("user_id") or body["user"]["id"])
+        self._acked = False
 
     async def ack(self, message: Message | None = None) -> None:
-        if not self.acked:
-            self.acked = True
+        if not self._acked:
+            self._acked = True
             await (self._ack(**message.payload()) if message else self._ack())
 
-    async def say(self, message: Message, *, replace: bool = False) -> None:
+    async def say(self, message: Message) -> None:
         """Tell the person who asked, privately."""
-        if not self.acked:
+        if not self._acked:
             await self.ack(message)
-        elif self._respond is not None:
-            payload = message.payload()
-            await self._respond(**payload, response_type="ephemeral", replace_original=replace)
+        elif self._url is not None:
+            payload = message.payload() | {"response_type": "ephemeral"}
+            await self._poster.respond(self._url, payload | {"replace_original": self._replaces})
+        else:
+            try:
+                await self._poster.post(self.user, message)  # the app's direct messages
+            except SlackError as error:
+                log.warning("cannot tell %s: %s", self.user, error)
 
-
-async def post_in_channel(
-    services: Services, channel: str, message: Message, respond: Respond | None
-) -> None:
-    """Post for everyone in `channel`; where the bot may not post, answer in the channel."""
-    try:
-        await services.poster.post(channel, message)
-    except SlackPermanent as error:
-        if respond is None:
-            raise
-        # The bot is not in the channel (or it is a DM): the command's response_url may still
-        # answer there for everyone to see.
-        log.info("answering through response_url in %s: %s", channel, error.error)
-        await respond(**message.payload(), response_type="in_channel", replace_original=False)
-
-
-async def tell_privately(
-    services: Services, body: dict[str, Any], respond: Respond | None, message: Message
-) -> None:
-    """Tell the person who clicked, wherever they clicked: in a message, or in App Home."""
-    if (
-        body.get("container", {}).get("type") != "view"
-        and respond is not None
-        and body.get("response_url")
-    ):
-        await respond(**message.payload(), response_type="ephemeral", replace_original=False)
-        return
-    try:
-        await services.poster.post(body["user"]["id"], message)  # the app's direct messages
-    except SlackError as error:
-        log.warning("cannot tell %s: %s", body["user"]["id"], error)
+    async def post_in_channel(self, channel: str, message: Message) -> None:
+        """Post for everyone in `channel`; where the bot may not post, answer in the channel."""
+        try:
+            # With a response_url to fall back on, a refusal here leaves nothing to fix.
+            await self._poster.post(channel, message, watch=self._url is None)
+        except SlackPermanent as error:
+            if self._url is None:
+                raise
+            # The bot is not in the channel (or it is a DM): the response_url may still answer
+            # there for everyone to see.
+            log.info("answering through response_url in %s: %s", channel, error.error)
+            payload = message.payload() | {"response_type": "in_channel"}
+            await self._poster.respond(self._url, payload | {"replace_original": False})

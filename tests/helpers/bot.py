@@ -6,6 +6,7 @@ go to the sample Slack; time is a clock the test moves.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,10 +48,32 @@ class Clock:
 
 @dataclass
 class Sleeps:
+    """The bot's waits: recorded, and over at once unless the test holds them."""
+
     waits: list[float] = field(default_factory=list)
+    _gate: asyncio.Event | None = None
+    _began: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def hold(self) -> None:
+        """Keep every wait from now on waiting until `release`."""
+        self._gate = asyncio.Event()
+
+    def release(self) -> None:
+        if self._gate is not None:
+            self._gate.set()
+
+    async def begun(self, count: int = 1) -> None:
+        """Return once `count` waits have begun (a bound, not a deadline: 2 s at most)."""
+        async with asyncio.timeout(2):
+            while len(self.waits) < count:
+                self._began.clear()
+                await self._began.wait()
 
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
+        self._began.set()
+        if self._gate is not None:
+            await self._gate.wait()
 
 
 @dataclass
@@ -61,6 +84,7 @@ class Running:
     url: str
     slack: SampleSlack
     http: httpx.AsyncClient
+    sleeps: Sleeps
 
     async def post(
         self, body: bytes, *, timestamp: int | None = None, secret: str = SIGNING_SECRET
@@ -116,6 +140,7 @@ async def running_bot(
     holder: str | None = "replica-1",  # None: the one `pactbot serve` makes for itself
 ) -> AsyncIterator[Running]:
     slack.add_usergroup(ONCALL_GROUP, "pact-oncall", [ONCALL_USER])
+    sleeps = sleeps or Sleeps()
     async with assemble(
         config=settings or config(),
         broker=BrokerSettings(base_url=broker.url),
@@ -125,7 +150,7 @@ async def running_bot(
         store=store,
         github_api_url="https://api.github.com",
         clock=clock,
-        sleep=sleeps or Sleeps(),
+        sleep=sleeps,
         holder=holder,
     ) as bot:
         runner = web.AppRunner(bot.web)
@@ -135,6 +160,6 @@ async def running_bot(
         port = runner.addresses[0][1]
         try:
             async with httpx.AsyncClient(timeout=10) as http:
-                yield Running(bot, f"http://127.0.0.1:{port}", slack, http)
+                yield Running(bot, f"http://127.0.0.1:{port}", slack, http, sleeps)
         finally:
             await runner.cleanup()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -11,16 +13,29 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from bot.blocks import kit
 from bot.sample.broker import Fault, SampleBroker
 from bot.sample.slack import SampleSlack
 from bot.sample.story import ORDERS_WEBHOOK, demo_world
+from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 from tests.conftest import StartBroker
-from tests.helpers.bot import ADMIN, CHANNEL, ONCALL_USER, STRANGER, Clock, Running, running_bot
+from tests.helpers.bot import (
+    ADMIN,
+    CHANNEL,
+    ONCALL_USER,
+    STRANGER,
+    Clock,
+    Running,
+    config,
+    running_bot,
+    slash_body,
+)
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+CHECKING_TEST = "Checking that you may run /pact test…"
 
 
 @pytest.fixture
@@ -139,9 +154,13 @@ async def test_help_is_open_to_everyone(bot: Running) -> None:
 async def test_the_test_acks_at_once_then_posts_the_explained_result_in_the_channel(
     bot: Running,
 ) -> None:
-    shown = acked(await bot.command("test orders-api"))
+    assert acked(await bot.command("test orders-api")) == CHECKING_TEST
 
-    assert "Running the webhook Test for “Verify orders-api pacts” → `acme/orders-api`…" in shown
+    [running] = await bot.slack.wait_for("respond")
+    assert running.body["replace_original"] is True
+    assert "Running the webhook Test for “Verify orders-api pacts” → `acme/orders-api`…" in texts(
+        running.body
+    )
     posts = await bot.slack.wait_for("chat.postMessage")
     result = posts[0].body
     assert result["channel"] == CHANNEL
@@ -156,8 +175,9 @@ async def test_a_second_test_within_the_minute_says_when_the_last_ran_and_what_i
     await bot.command("test orders-api")
     await bot.slack.wait_for("chat.postMessage")
 
-    shown = acked(await bot.command("test orders-api", user=ADMIN))
+    acked(await bot.command("test orders-api", user=ADMIN))
 
+    shown = texts((await bot.slack.wait_for("respond", count=2))[-1].body)
     assert f"(by <@{ONCALL_USER}>). It said: GitHub (acme/orders-api) rejected the token" in shown
     assert "one per webhook per minute" in shown
     assert len(bot.slack.calls_to("chat.postMessage")) == 1
@@ -165,25 +185,28 @@ async def test_a_second_test_within_the_minute_says_when_the_last_ran_and_what_i
 
 
 async def test_several_webhooks_and_no_argument_offer_a_choice(bot: Running) -> None:
-    answer = await bot.command("test")
+    acked(await bot.command("test"))
 
-    shown = acked(answer)
-    assert "4 webhooks dispatch to GitHub. Which one?" in shown
-    assert action_ids(answer.json()) == {kit.TEST_RUN}
+    [choice] = await bot.slack.wait_for("respond")
+    assert "4 webhooks dispatch to GitHub. Which one?" in texts(choice.body)
+    assert action_ids(choice.body) == {kit.TEST_RUN}
     assert bot.slack.calls_to("chat.postMessage") == []
 
 
 async def test_the_test_is_refused_to_someone_not_on_call_naming_who_may(
-    bot: Running, caplog: pytest.LogCaptureFixture
+    bot: Running, broker: SampleBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING):
-        shown = acked(await bot.command("test orders-api", user=STRANGER))
+        assert acked(await bot.command("test orders-api", user=STRANGER)) == CHECKING_TEST
+        [refusal] = await bot.slack.wait_for("respond")
 
     assert (
-        "Only members of <!subteam^S0ONCALL> and <@U0ADMIN1> (admin) may run `/pact test`." in shown
+        "Only members of <!subteam^S0ONCALL> and <@U0ADMIN1> (admin) may run `/pact test`."
+        in texts(refusal.body)
     )
-    assert f"refused /pact test to {STRANGER}: not on call or admin" in caplog.text
+    assert f"{STRANGER} may not run `/pact test`: not on call or admin" in caplog.text
     assert bot.slack.calls_to("chat.postMessage") == []
+    assert broker.count("/execute$") == 0
 
 
 async def test_admins_may_run_the_test_without_being_on_call(bot: Running) -> None:
@@ -211,7 +234,9 @@ async def test_a_token_typed_into_slack_is_refused_never_echoed_and_never_logged
 
 
 async def test_the_digest_command_posts_the_digest_here(bot: Running) -> None:
-    assert acked(await bot.command("digest", channel="C0TEAMORDERS")) == "Posting the digest here…"
+    assert acked(await bot.command("digest", channel="C0TEAMORDERS")) == (
+        "Checking that you may run /pact digest…"
+    )
 
     posts = await bot.slack.wait_for("chat.postMessage")
 
@@ -225,7 +250,7 @@ async def test_a_channel_the_bot_is_not_in_gets_the_result_through_the_response_
     bot.slack.fail_next("chat.postMessage", error="not_in_channel")
     acked(await bot.command("test orders-api", channel="C0PRIVATE"))
 
-    answers = await bot.slack.wait_for("respond", count=1)
+    answers = await bot.slack.wait_for("respond", count=2)  # "running…", then the result
 
     assert answers[-1].body["response_type"] == "in_channel"
     assert "rejected the token" in texts(answers[-1].body)
@@ -241,6 +266,7 @@ async def test_a_rate_limited_post_waits_as_slack_asks_then_goes_out_once(bot: R
 
     assert [call.body["channel"] for call in posts] == [CHANNEL, CHANNEL]
     assert len(bot.slack.in_channel(CHANNEL)) == 1
+    assert bot.sleeps.waits == [3.0]
 
 
 async def test_a_broker_that_cannot_be_read_is_said_not_hidden(
@@ -259,24 +285,24 @@ async def test_a_broker_that_cannot_be_read_is_said_not_hidden(
 
 
 async def test_a_bad_signature_and_an_old_timestamp_are_refused_and_run_nothing(
-    bot: Running,
+    bot: Running, broker: SampleBroker
 ) -> None:
-    from tests.helpers.bot import slash_body
-
     body = slash_body(bot.slack, "test orders-api", user=ONCALL_USER, channel=CHANNEL)
     forged = await bot.post(body, secret="f" * 32)
     stale = await bot.post(body, timestamp=int(time.time()) - 301)
+    # A signed request after them: had either run, this one would find the Test claimed.
+    acked(await bot.command("test orders-api"))
+    [result] = await bot.slack.wait_for("chat.postMessage")
 
     assert (forged.status_code, stale.status_code) == (401, 401)
-    assert bot.slack.calls_to("chat.postMessage") == []
-    assert bot.slack.calls_to("respond") == []
+    assert "rejected the token" in texts(result.body)
+    assert broker.count(f"/webhooks/{ORDERS_WEBHOOK}/execute$", method="POST") == 1
+    assert len(bot.slack.calls_to("respond")) == 1  # the signed request's "running…"
 
 
 async def test_pact_can_be_limited_to_some_channels(
     broker: SampleBroker, slack: SampleSlack, tmp_path: Path
 ) -> None:
-    from tests.helpers.bot import config
-
     settings = config(access={"oncall_usergroups": ["pact-oncall"], "channels": ["C0ALLOWED"]})
     store = SqliteStore(tmp_path / "s.sqlite3", clock=Clock(NOW))
     async with running_bot(
@@ -284,5 +310,78 @@ async def test_pact_can_be_limited_to_some_channels(
     ) as bot:
         shown = acked(await bot.command("status", channel="C0ELSEWHERE"))
 
-    assert "`/pact` is not enabled in this channel." in shown
+    assert "pactbot is not enabled in this channel." in shown
     assert "C0ALLOWED" not in shown
+
+
+@pytest.mark.parametrize(("user", "allowed"), [(ONCALL_USER, True), (STRANGER, False)])
+async def test_the_ack_does_not_wait_for_a_rate_limited_membership_check(
+    bot: Running, broker: SampleBroker, user: str, allowed: bool
+) -> None:
+    bot.slack.fail_next(
+        "usergroups.users.list", error="ratelimited", status=429, headers={"Retry-After": "4"}
+    )
+    bot.sleeps.hold()  # the wait Slack asks for lasts until released: longer than Slack's 3 s
+
+    async with asyncio.timeout(2):  # a bound: before the fix, the ack waited for the release
+        answer = await bot.command("test orders-api", user=user)
+    await bot.sleeps.begun()
+    bot.sleeps.release()
+    [answered] = await bot.slack.wait_for("respond")
+
+    assert acked(answer) == CHECKING_TEST
+    assert bot.sleeps.waits == [4.0]
+    assert len(bot.slack.calls_to("usergroups.users.list")) == 2
+    if allowed:
+        assert "Running the webhook Test" in texts(answered.body)
+        await bot.slack.wait_for("chat.postMessage")
+        assert broker.count("/execute$") == 1
+    else:
+        assert "may run `/pact test`" in texts(answered.body)
+        assert broker.count("/execute$") == 0
+
+
+async def test_a_result_slack_failed_to_post_is_not_posted_twice_and_reaches_the_person(
+    bot: Running,
+) -> None:
+    bot.slack.fail_next("chat.postMessage", status=500)
+
+    acked(await bot.command("test orders-api"))
+    answers = await bot.slack.wait_for("respond", count=2)
+
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1
+    assert answers[-1].body["response_type"] == "ephemeral"
+    assert answers[-1].body["replace_original"] is True
+    assert "rejected the token (HTTP 401" in texts(answers[-1].body)
+
+
+async def test_a_test_that_could_not_run_says_so_then_and_to_the_next_one_asking(
+    bot: Running, broker: SampleBroker
+) -> None:
+    broker.inject(f"/webhooks/{ORDERS_WEBHOOK}/execute$", Fault(500))
+
+    acked(await bot.command("test orders-api"))
+    failed = (await bot.slack.wait_for("respond", count=2))[-1]
+    acked(await bot.command("test orders-api", user=ADMIN))
+    recent = (await bot.slack.wait_for("respond", count=3))[-1]
+
+    assert "The webhook Test could not run: the Pact Broker answered HTTP 500" in texts(failed.body)
+    assert "It could not run: the Pact Broker answered HTTP 500" in texts(recent.body)
+    assert "still running" not in texts(recent.body)
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_store_that_cannot_be_written_is_said_and_runs_no_test(
+    broker: SampleBroker, slack: SampleSlack
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: the store is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = RedisStore(Redis.from_url(f"redis://127.0.0.1:{port}/0"), clock=Clock(NOW))
+    async with running_bot(broker=broker, slack=slack, store=store, clock=Clock(NOW)) as bot:
+        await bot.bot.services.monitor.refresh()
+        acked(await bot.command("test orders-api", user=ADMIN))  # admins need no store to act
+        [answer] = await bot.slack.wait_for("respond")
+
+    assert "The webhook Test cannot start: cannot use the Redis store" in texts(answer.body)
+    assert broker.count("/execute$") == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from bot.sample.story import ORDERS_WEBHOOK, demo_world
 from bot.store.sqlite import SqliteStore
 from tests.conftest import StartBroker
 from tests.helpers import slack_requests
-from tests.helpers.bot import CHANNEL, ONCALL_USER, STRANGER, Clock, Running, running_bot
+from tests.helpers.bot import CHANNEL, ONCALL_USER, STRANGER, Clock, Running, config, running_bot
 from tests.integration.test_slack_command import action_ids, texts
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -163,12 +164,11 @@ async def test_health_is_alive_readiness_waits_for_every_dependency(bot: Running
 async def test_readiness_names_what_is_down_and_the_posting_problems(
     bot: Running, broker: SampleBroker
 ) -> None:
-    broker.inject("^/dashboard$", Fault(500, times=None))
     bot.slack.fail_next("chat.postMessage", error="not_in_channel")
+    await bot.bot.services.digest.daily()
+    broker.inject("^/dashboard$", Fault(500, times=None))
     await bot.bot.scheduler.read_broker()
     await bot.bot.scheduler.check_readiness()
-    await bot.click(kit.TEST_RUN, ORDERS_WEBHOOK)
-    await bot.slack.wait_for("respond", count=2)  # "running…", then the result in the channel
 
     ready = await bot.http.get(f"{bot.url}/readyz")
 
@@ -221,3 +221,86 @@ def test_the_slack_route_is_absent_in_socket_mode() -> None:
         json.dumps(sorted(resource.canonical for resource in app.router.resources()))
         == '["/healthz", "/metrics", "/readyz"]'
     )
+
+
+async def test_a_click_acks_before_the_membership_check_that_slack_slows_down(
+    bot: Running, broker: SampleBroker
+) -> None:
+    bot.slack.fail_next(
+        "usergroups.users.list", error="ratelimited", status=429, headers={"Retry-After": "4"}
+    )
+    bot.sleeps.hold()
+
+    async with asyncio.timeout(2):  # a bound: the ack must not wait for the release
+        answer = await bot.click(kit.TEST_RUN, ORDERS_WEBHOOK, user=STRANGER)
+    await bot.sleeps.begun()
+    bot.sleeps.release()
+    [refusal] = await bot.slack.wait_for("respond")
+
+    assert answer.status_code == 200
+    assert bot.sleeps.waits == [4.0]
+    assert "may run webhook Tests" in texts(refusal.body)
+    assert broker.count("/execute$") == 0
+
+
+async def test_a_click_in_a_channel_pactbot_is_not_enabled_in_runs_nothing(
+    broker: SampleBroker, slack: SampleSlack, tmp_path: Path
+) -> None:
+    settings = config(access={"oncall_usergroups": ["pact-oncall"], "channels": ["C0ALLOWED"]})
+    store = SqliteStore(tmp_path / "s.sqlite3", clock=Clock(NOW))
+    async with running_bot(
+        broker=broker, slack=slack, store=store, clock=Clock(NOW), settings=settings
+    ) as bot:
+        await bot.bot.services.monitor.refresh()
+        await bot.click(kit.TEST_RUN, ORDERS_WEBHOOK, channel="C0ELSEWHERE")
+        [refusal] = await slack.wait_for("respond")
+
+    assert "pactbot is not enabled in this channel." in texts(refusal.body)
+    assert "C0ALLOWED" not in texts(refusal.body)
+    assert broker.count("/execute$") == 0
+
+
+@pytest.mark.parametrize("value", ["NoSuchWebhook00000000", "ChatNotify00000000000", "x" * 300])
+async def test_a_button_naming_no_github_dispatch_webhook_is_refused_politely(
+    bot: Running, broker: SampleBroker, value: str
+) -> None:
+    broker.world.add_webhook(
+        "ChatNotify00000000000",
+        url="https://chat.example.com/hooks/pact",
+        description="Tell the team",
+        provider="orders-api",
+    )
+    await bot.bot.services.monitor.refresh()
+    read = len(broker.requests)
+
+    await bot.click(kit.TEST_RUN, value)
+    [answer] = await bot.slack.wait_for("respond")
+
+    assert "That button names no webhook that dispatches to GitHub" in texts(answer.body)
+    assert broker.requests[read:] == []  # the value never reached the broker
+
+
+async def test_a_test_from_app_home_that_could_not_run_is_said_in_a_direct_message(
+    bot: Running, broker: SampleBroker
+) -> None:
+    broker.inject(f"/webhooks/{ORDERS_WEBHOOK}/execute$", Fault(500))
+    body = slack_requests.home_action(kit.TEST_RUN, ORDERS_WEBHOOK, user_id=ONCALL_USER)
+
+    await bot.post(body)
+    posts = await bot.slack.wait_for("chat.postMessage", count=2)  # "running…", then why not
+
+    assert [post.body["channel"] for post in posts] == [ONCALL_USER, ONCALL_USER]
+    assert "The webhook Test could not run: the Pact Broker answered HTTP 500" in texts(
+        posts[-1].body
+    )
+    assert bot.slack.calls_to("respond") == []
+
+
+async def test_a_test_from_app_home_posts_its_result_in_the_digest_channel(bot: Running) -> None:
+    body = slack_requests.home_action(kit.TEST_RUN, ORDERS_WEBHOOK, user_id=ONCALL_USER)
+
+    await bot.post(body)
+    posts = await bot.slack.wait_for("chat.postMessage", count=2)
+
+    assert [post.body["channel"] for post in posts] == [ONCALL_USER, CHANNEL]
+    assert "rejected the token (HTTP 401" in texts(posts[-1].body)

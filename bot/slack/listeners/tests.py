@@ -9,10 +9,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.blocks import kit
-from bot.blocks.help import build_notice, build_refusal
+from bot.blocks.help import build_notice
 from bot.blocks.webhook import build_recent, build_result, build_rotation_later, build_running
-from bot.errors import BrokerError, SlackError
-from bot.slack.replies import Respond, post_in_channel, responder, tell_privately
+from bot.domain.model import Webhook
+from bot.errors import BrokerError, SlackError, StoreUnavailable
+from bot.slack.guard import allowed_here, operator
+from bot.slack.replies import Reply
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -20,64 +22,86 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, services: Services) -> None:
     async def test_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        await _button(services, body, str(action.get("value", "")), responder(services, body))
+        reply = Reply(services.poster, ack, body, replaces=False)
+        await reply.ack()
+        await _button(services, body, str(action.get("value", "")), reply)
 
     async def rotation_button(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        await tell_privately(services, body, responder(services, body), build_rotation_later())
+        reply = Reply(services.poster, ack, body, replaces=False)
+        await reply.ack()
+        await reply.say(build_rotation_later())
 
     app.action(kit.TEST_RUN)(test_button)
     app.action(kit.ROTATION_START)(rotation_button)
 
 
-async def _button(
-    services: Services, body: dict[str, Any], uuid: str, respond: Respond | None
-) -> None:
-    user = body["user"]["id"]
-    # Anyone in the channel can click a button in a message: check every time.
-    if not await services.authoriser.may_operate(user):
-        log.warning("refused a webhook Test button to %s: not on call or admin", user)
-        who = await services.authoriser.who_may()
-        refusal = build_refusal(f"Only {who} may run webhook Tests.")
-        await tell_privately(services, body, respond, refusal)
-        return
-    webhook = services.monitor.webhook(uuid)
-    recent = await services.runner.claim(uuid, user)
-    if recent is not None:
-        if webhook is not None:
-            message = build_recent(webhook, at=recent.at, by=recent.by, headline=recent.headline)
-            await tell_privately(services, body, respond, message)
-        return
-    if webhook is not None:
-        await tell_privately(services, body, respond, build_running(webhook))
-    channel = _channel_of(services, body)
+async def _button(services: Services, body: dict[str, Any], uuid: str, reply: Reply) -> None:
     clicked_in = (body.get("channel") or {}).get("id")
-    await run_and_post(services, uuid, user, channel, respond if channel == clicked_in else None)
-
-
-def _channel_of(services: Services, body: dict[str, Any]) -> str:
-    """Where the result goes: the clicked message's channel; from App Home, the digest's."""
-    channel = body.get("channel") or {}
-    if channel.get("id"):
-        return str(channel["id"])
-    digest = services.config.digest
-    return digest.channel if digest else str(body["user"]["id"])
-
-
-async def run_and_post(
-    services: Services, uuid: str, user: str, channel: str, respond: Respond | None
-) -> None:
-    """Run the claimed Test of `uuid` and post its explained result in `channel`."""
-    try:
-        webhook, report = await services.runner.run(uuid, user)
-    except BrokerError as error:
-        notice = build_notice(f"The webhook Test could not run: {error}")
-        if respond is not None:
-            await respond(**notice.payload(), response_type="ephemeral", replace_original=False)
+    # Anyone in the channel can click a button in a message: check every time. App Home is no
+    # channel: the allowlist does not apply there.
+    if not await allowed_here(services, reply, clicked_in):
         return
-    result = build_result(webhook, report, by=user, at=services.clock())
+    if not await operator(services, reply, "run webhook Tests"):
+        return
+    webhook = await _dispatching(services, reply, uuid)
+    if webhook is not None:
+        await start_test(services, reply, webhook, clicked_in or _home_channel(services, reply))
+
+
+async def _dispatching(services: Services, reply: Reply, uuid: str) -> Webhook | None:
+    """The GitHub-dispatch webhook a button's value names, as the latest report knows it."""
     try:
-        await post_in_channel(services, channel, result, respond)
+        await services.monitor.current()
+    except BrokerError as error:
+        await reply.say(build_notice(f"The Pact Broker cannot be read: {error}"))
+        return None
+    # The value comes back from the client: only a webhook the broker lists may be run.
+    webhook = services.monitor.webhook(uuid)
+    if webhook is None or webhook.target is None:
+        log.warning("refused a Test button for %r: not a GitHub-dispatch webhook", uuid[:64])
+        await reply.say(
+            build_notice(
+                "That button names no webhook that dispatches to GitHub (any more). "
+                "`/pact test` lists the ones there are."
+            )
+        )
+        return None
+    return webhook
+
+
+def _home_channel(services: Services, reply: Reply) -> str:
+    """Where a Test started in App Home reports: the digest's channel, else a direct message."""
+    digest = services.config.digest
+    return digest.channel if digest else reply.user
+
+
+async def start_test(services: Services, reply: Reply, webhook: Webhook, channel: str) -> None:
+    """Claim the Test of `webhook` (one a minute), run it and post its result in `channel`."""
+    try:
+        recent = await services.runner.claim(webhook.uuid, reply.user)
+    except StoreUnavailable as error:
+        await reply.say(build_notice(f"The webhook Test cannot start: {error}"))
+        return
+    if recent is not None:
+        await reply.say(
+            build_recent(
+                webhook, at=recent.at, by=recent.by, headline=recent.headline, error=recent.error
+            )
+        )
+        return
+    await reply.say(build_running(webhook))
+    await _run_and_post(services, reply, webhook.uuid, channel)
+
+
+async def _run_and_post(services: Services, reply: Reply, uuid: str, channel: str) -> None:
+    try:
+        webhook, report = await services.runner.run(uuid, reply.user)
+    except BrokerError as error:
+        await reply.say(build_notice(f"The webhook Test could not run: {error}"))
+        return
+    result = build_result(webhook, report, by=reply.user, at=services.clock())
+    try:
+        await reply.post_in_channel(channel, result)
     except SlackError as error:
         log.error("cannot post the Test result of %s in %s: %s", uuid, channel, error)
+        await reply.say(result)  # the one who ran it at least learns what it said

@@ -1,0 +1,32 @@
+"""Who may act, checked after the ack: refusals are said to the person, and logged."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.blocks.help import build_refusal
+from bot.slack.replies import Reply
+from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def allowed_here(services: Services, reply: Reply, channel: str | None) -> bool:
+    """Whether pactbot may be used in `channel` (None: not in a channel, e.g. App Home)."""
+    if channel is None or services.authoriser.channel_allowed(channel):
+        return True
+    log.warning("refused %s in %s: not an allowed channel", reply.user, channel)
+    # The allowlist itself is not shown: it would tell anyone where pactbot does work.
+    await reply.say(build_refusal("pactbot is not enabled in this channel."))
+    return False
+
+
+async def operator(services: Services, reply: Reply, doing: str) -> bool:
+    """Whether the person is on call or an admin; if not, tell them who may be `doing` it."""
+    # Membership may take Slack calls with retries and waits: never before the ack.
+    if await services.authoriser.may_operate(reply.user):
+        return True
+    log.warning("%s may not %s: not on call or admin", reply.user, doing)
+    who = await services.authoriser.who_may()
+    await reply.say(build_refusal(f"Only {who} may {doing}."))
+    return False
