@@ -94,6 +94,7 @@ class _Reply:
 class _Script:
     reply: _Reply
     times: int
+    after: int = 0  # calls answered as usual first
 
 
 class _Refusal(Exception):
@@ -176,8 +177,10 @@ class SampleSlack:
         headers: Mapping[str, str] | None = None,
         fields: Mapping[str, Json] | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` calls of `method` ("respond" too) with an error or a 5xx."""
+        """Answer `times` calls of `method` ("respond" too) with an error or a 5xx, once `after`
+        more have been answered as usual."""
         if error is None and (status is None or status < 500):
             raise ValueError("give an error code, or a 5xx status")
         code = error or "internal_error"
@@ -191,7 +194,7 @@ class SampleSlack:
             body = {"ok": False, "error": code, **(fields or {})}
             reply = _Reply(status, json.dumps(body).encode(), _JSON, dict(headers))
         with self._lock:
-            self._scripts.setdefault(method, []).append(_Script(reply, times))
+            self._scripts.setdefault(method, []).append(_Script(reply, times, after))
 
     def calls_to(self, method: str) -> list[Call]:
         """The calls of `method` so far, oldest first."""
@@ -252,6 +255,9 @@ class SampleSlack:
         with self._lock:
             queue = self._scripts.get(method)
             if not queue:
+                return None
+            if queue[0].after:
+                queue[0].after -= 1
                 return None
             queue[0].times -= 1
             return (queue.pop(0) if queue[0].times == 0 else queue[0]).reply

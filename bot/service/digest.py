@@ -1,9 +1,10 @@
 """The daily digest: built from a fresh read, posted once per day per channel, whatever happens.
 
 Once per day is kept in the store, not in memory: a document per channel and local day says
-who claimed the day, whether the broker could not be read (and where that was said), and the
-posted message's `ts`. A restart, a retry or a second replica reads it before posting. A claim
-older than ten minutes is taken over: its holder died between claiming and posting.
+who claimed the day, whether the broker could not be read (and where that was said), the
+posted message's channel and `ts`, and the thread replies still to send. A restart, a retry or
+a second replica reads it before posting. A claim older than ten minutes is taken over: its
+holder died between claiming and posting.
 """
 
 from __future__ import annotations
@@ -65,11 +66,24 @@ class DigestPoster:
         claimed = await self._claim(key)
         if claimed is None:
             return Outcome("already posted or being posted")
+        if claimed.value.get("state") == "posted":
+            return await self._send_thread(key, claimed, day)
         try:
             report = await self._monitor.refresh()
         except BrokerError as error:
             return await self._broker_down(key, channel, claimed, day, error)
-        messages = build_digest(report, day=day)
+        return await self._post(key, channel, claimed, build_digest(report, day=day), day)
+
+    async def post_here(self, channel: str) -> None:
+        """Post the digest now in `channel` (`/pact digest`); the daily one is not affected."""
+        messages = build_digest(await self._monitor.refresh(), day=self.today())
+        where = await self._poster.post(channel, messages[0])
+        for message in messages[1:]:
+            await self._poster.post(where.channel, message, thread_ts=where.ts)
+
+    async def _post(
+        self, key: str, channel: str, claimed: Document, messages: Sequence[Message], day: date
+    ) -> Outcome:
         notice = claimed.value.get("notice")
         try:
             if notice:
@@ -80,33 +94,49 @@ class DigestPoster:
                 where = await self._poster.post(channel, messages[0])
         except SlackError as error:
             return await self._record(key, claimed, {"state": "failed", "reason": str(error)})
-        # Recorded before the thread replies: from here on a retry must not post it again.
-        value = {"state": "posted", "channel": where.channel, "ts": where.ts}
-        posted = await self._store.put(key, value, expected=claimed.version)
-        await self._replies(where, messages[1:])
-        return Outcome("posted" if posted else "posted, but another replica wrote the day too")
+        # Recorded before the thread replies: from here on a retry must not post the digest
+        # again, only send the replies still to send; they are kept as built, so the thread
+        # goes on where it stopped even when the broker cannot be read any more.
+        replies = [{"text": message.text, "blocks": message.blocks} for message in messages[1:]]
+        value = {"state": "posted", "channel": where.channel, "ts": where.ts, "replies": replies}
+        posted = await self._store.put(key, dict(claimed.value) | value, expected=claimed.version)
+        if posted is None:
+            return Outcome("posted, but another replica wrote the day too")
+        return await self._send_thread(key, posted, day)
 
-    async def post_here(self, channel: str) -> None:
-        """Post the digest now in `channel` (`/pact digest`); the daily one is not affected."""
-        messages = build_digest(await self._monitor.refresh(), day=self.today())
-        where = await self._poster.post(channel, messages[0])
-        await self._replies(where, messages[1:])
-
-    async def _replies(self, where: Posted, messages: Sequence[Message]) -> None:
-        for message in messages:
-            await self._poster.post(where.channel, message, thread_ts=where.ts)
+    async def _send_thread(self, key: str, document: Document, day: date) -> Outcome:
+        """Send the digest's thread replies still to send, recording each one sent."""
+        value: dict[str, Json] = dict(document.value)
+        while value["replies"]:
+            first, *rest = value["replies"]
+            reply = Message(str(first["text"]), list(first["blocks"]))
+            try:
+                await self._poster.post(str(value["channel"]), reply, thread_ts=str(value["ts"]))
+            except SlackError as error:
+                left = len(value["replies"])
+                said = f"posted, but {left} thread replies are not sent yet: {error}"
+                return Outcome(said, self._retry_at(day))
+            value["replies"] = rest
+            written = await self._store.put(key, value, expected=document.version)
+            if written is None:
+                return Outcome("posted; another replica sends the thread replies")
+            document = written
+        return Outcome("posted")
 
     async def _claim(self, key: str) -> Document | None:
-        """The day's document, now held by this replica; None if posted or held elsewhere."""
+        """The day's document, now held by this replica; None if done or held elsewhere."""
         now = self._clock()
         found = await self._store.get(key)
         value: dict[str, Json] = dict(found.value) if found else {}
-        if value.get("state") == "posted":
+        state = value.get("state")
+        if state == "posted" and not value.get("replies"):
             return None
-        held = value.get("state") == "claimed" and value.get("holder") != self._holder
+        held = state in ("claimed", "posted") and value.get("holder") != self._holder
         if held and now - datetime.fromisoformat(str(value["at"])) < _STALE_CLAIM:
             return None
-        claim = value | {"state": "claimed", "holder": self._holder, "at": now.isoformat()}
+        # A posted digest stays posted while its thread is resumed.
+        claim = value | {"state": state if state == "posted" else "claimed"}
+        claim |= {"holder": self._holder, "at": now.isoformat()}
         return await self._store.put(key, claim, expected=found.version if found else None)
 
     async def _broker_down(

@@ -215,6 +215,33 @@ async def test_a_large_digest_continues_in_its_thread_within_slacks_limits(
     assert everything.count("consumer-") >= 5000
 
 
+async def test_a_thread_reply_that_failed_is_sent_on_the_retry_and_nothing_twice(
+    start_broker: StartBroker, slack: SampleSlack, tmp_path: Path, clock: Clock
+) -> None:
+    broker = start_broker(scaled_world(NOW, pairs=3000, webhooks=20, stale=50))
+    store = SqliteStore(tmp_path / "large.sqlite3", clock=clock)
+    slack.fail_next("chat.postMessage", status=500, after=1)  # the digest goes out, a reply not
+    async with running_bot(broker=broker, slack=slack, store=store, clock=clock) as bot:
+        first = await bot.bot.services.digest.daily()
+        broker.inject("^/dashboard$", Fault.html(times=None))  # the retry needs no broker
+        clock.advance(minutes=30)
+        second = await bot.bot.services.digest.daily()
+        third = await bot.bot.services.digest.daily()
+
+    [top] = digests(slack)
+    replies = [message for message in slack.in_channel(CHANNEL) if message.thread_ts]
+    failed, resent = slack.calls_to("chat.postMessage")[1:]
+    assert first.said.startswith("posted, but 1 thread replies are not sent yet: ")
+    assert first.retry_at == NOW + timedelta(minutes=30)
+    assert (second.said, third.said) == ("posted", "already posted or being posted")
+    assert [reply.thread_ts for reply in replies] == [top]
+    assert "part 2 of 2" in texts(replies[0].blocks)
+    assert (resent.body["blocks"], resent.body["text"]) == (
+        failed.body["blocks"],
+        failed.body["text"],
+    )
+
+
 async def test_becoming_leader_after_the_digest_time_posts_the_missed_digest(
     bots: Bots, slack: SampleSlack
 ) -> None:

@@ -166,6 +166,20 @@ async def test_a_scripted_error_fails_one_call_and_the_next_succeeds(
     assert list(slack.messages) == [(CHANNEL, later["ts"])]
 
 
+async def test_a_scripted_error_can_wait_for_calls_that_succeed_first(
+    client: AsyncWebClient, slack: SampleSlack
+) -> None:
+    slack.fail_next("chat.postMessage", error="not_in_channel", after=2)
+
+    await client.chat_postMessage(channel=CHANNEL, text="One")
+    await client.chat_postMessage(channel=CHANNEL, text="Two")
+    with pytest.raises(SlackApiError):
+        await client.chat_postMessage(channel=CHANNEL, text="Three")
+    await client.chat_postMessage(channel=CHANNEL, text="Four")
+
+    assert [message.text for message in slack.in_channel(CHANNEL)] == ["One", "Two", "Four"]
+
+
 async def test_a_5xx_reaches_the_client_as_an_error(
     client: AsyncWebClient, slack: SampleSlack
 ) -> None:
