@@ -548,14 +548,17 @@ def _handler_for(slack: SampleSlack) -> type[BaseHTTPRequestHandler]:
             headers = {name.lower(): value for name, value in self.headers.items()}
             raw = self.rfile.read(int(headers.get("content-length", "0") or 0))
             args = _parse(headers.get("content-type", ""), raw, parts.query)
+            # Each call is recorded once answered, so a test that waits for it sees its effect.
             if parts.path.startswith("/api/"):
                 method = parts.path.removeprefix("/api/")
+                answer = slack._answer(method, headers, args)
                 slack._record(Call(method, http_method, headers, args, parts.path))
-                self._send(slack._answer(method, headers, args))
+                self._send(answer)
             elif parts.path.startswith("/response/") and http_method == "POST":
-                slack._record(Call("respond", http_method, headers, args, parts.path))
                 # Slack's webhooks answer a plain `ok`.
-                self._send(slack._take_script("respond") or _Reply(200, b"ok", "text/html"))
+                answer = slack._take_script("respond") or _Reply(200, b"ok", "text/html")
+                slack._record(Call("respond", http_method, headers, args, parts.path))
+                self._send(answer)
             else:
                 self._send(_Reply(404, b"", "text/plain"))
 
