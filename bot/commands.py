@@ -23,7 +23,7 @@ from bot.broker.schema import WebhookResource
 from bot.broker.snapshot import read_webhooks
 from bot.config import Config, digest_day
 from bot.domain.freshness import Policy
-from bot.domain.report import Report
+from bot.domain.report import NO_PAIRS_FIX, Report
 from bot.domain.selection import Selection, closest
 from bot.domain.webhook_choice import dispatching
 from bot.errors import BrokerNotFound, UsageError
@@ -152,7 +152,7 @@ async def _report(
         where = f"the Pact Broker at {context.broker.base_url}"
         if consumer or provider or context.config.pairs:
             raise UsageError(f"nothing to check: no pair of {where} is both listed and selected")
-        raise UsageError(f"nothing to check: {where} has no pacts")
+        raise UsageError(f"nothing to check: {where} lists no pairs; {NO_PAIRS_FIX}")
     return report
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from bot.blocks import kit, mrkdwn
 from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message, clip, pack_lines
 from bot.domain.freshness import State
-from bot.domain.report import PairRow, Report
+from bot.domain.report import NO_PAIRS, NO_PAIRS_FIX, PairRow, Report
 from bot.duration import format_duration
 
 _REPLY_BODY = MESSAGE_BLOCKS - 1
@@ -19,9 +19,7 @@ _COMPACT = (State.PENDING, State.IDLE, State.FRESH)
 def build_digest(report: Report, *, day: date) -> list[Message]:
     """The digest of `report` for `day`: the channel message, then its thread replies."""
     title = _title(day)
-    head = [kit.header(title), kit.context(summary(report))]
-    if not report.problems and not report.failing_webhooks:
-        head.append(kit.section(":white_check_mark: Nothing waits too long for a verification."))
+    head = [kit.header(title), kit.context(summary(report)), *verdict(report)]
     body = body_blocks(report)
     room = MESSAGE_BLOCKS - len(head) - 2  # and the "more in the thread" line and the footer
     first, rest = body[:room], body[room:]
@@ -33,6 +31,19 @@ def build_digest(report: Report, *, day: date) -> list[Message]:
         part = kit.context(f"{mrkdwn.escape(title)} · part {number} of {len(replies) + 1}")
         messages.append(Message(f"{title} (part {number})", [part, *blocks]))
     return messages
+
+
+def verdict(report: Report) -> list[Block]:
+    """A line above the pairs: no pairs at all (a setting to check), or nothing to do."""
+    if not report.rows:
+        return [kit.section(no_pairs())]
+    if not report.problems and not report.failing_webhooks:
+        return [kit.section(":white_check_mark: Nothing waits too long for a verification.")]
+    return []
+
+
+def no_pairs() -> str:
+    return f":warning: *{NO_PAIRS}*: {NO_PAIRS_FIX}."
 
 
 def summary(report: Report) -> str:

@@ -17,6 +17,7 @@ def build_home(report: Report) -> dict[str, Any]:
     top: list[Block] = [
         kit.header("Pact freshness"),
         kit.context(digest.summary(report)),
+        *digest.verdict(report),
         kit.actions(kit.button("Refresh", kit.HOME_REFRESH, "refresh")),
     ]
     footer = kit.context(f"Computed {mrkdwn.date(report.taken_at)}")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.blocks import kit, mrkdwn
+from bot.blocks import digest, kit, mrkdwn
 from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message
-from bot.domain.report import PairRow, Report
+from bot.domain.report import NO_PAIRS, PairRow, Report
 from bot.domain.selection import closest
 
 _PAIRS = MESSAGE_BLOCKS - 3
@@ -12,6 +12,8 @@ _PAIRS = MESSAGE_BLOCKS - 3
 
 def build_status(report: Report, *, query: str = "") -> Message:
     """Every pair whose consumer or provider contains `query` (any case), most urgent first."""
+    if not report.rows:
+        return Message(NO_PAIRS, [kit.section(digest.no_pairs())])
     rows = report.matching(query)
     asked = query.strip()
     scope = f" matching “{mrkdwn.escape(asked)}”" if asked else ""

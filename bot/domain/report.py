@@ -13,6 +13,14 @@ from bot.domain.freshness import Freshness, Rule, State, assess
 from bot.domain.model import PairKey, PairRecord, Snapshot, Webhook
 from bot.domain.webhooks import HealthKind, WebhookHealth, health
 
+# A broker that lists no pair is most likely not the broker meant: another one, or the right one
+# without the path prefix of the proxy it sits behind. Never read that as "all is well".
+NO_PAIRS = "The Pact Broker lists no pairs"
+NO_PAIRS_FIX = (
+    "check PACT_BROKER_BASE_URL, with the path prefix if the broker sits behind a proxy "
+    "(https://proxy.example.com/pact)"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookView:

@@ -134,6 +134,10 @@ def test_an_empty_broker_cannot_be_checked(
 
     assert ran.code == 2
     assert "nothing to check: the Pact Broker at http://127.0.0.1:" in ran.err
+    assert ran.err.endswith(
+        " lists no pairs; check PACT_BROKER_BASE_URL, with the path prefix if the broker sits "
+        "behind a proxy (https://proxy.example.com/pact)\n"
+    )
 
 
 async def test_an_unreachable_broker_is_named_with_its_url_after_the_retries() -> None:

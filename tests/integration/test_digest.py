@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from bot.sample.broker import Fault, SampleBroker
 from bot.sample.slack import SampleSlack
 from bot.sample.story import demo_world, scaled_world
+from bot.sample.world import World
 from bot.service.scheduler import due_today
 from bot.store import Store
 from bot.store.redis import RedisStore
@@ -240,6 +241,23 @@ async def test_a_thread_reply_that_failed_is_sent_on_the_retry_and_nothing_twice
         failed.body["blocks"],
         failed.body["text"],
     )
+
+
+async def test_a_broker_that_lists_no_pairs_gets_a_digest_naming_the_setting_to_check(
+    start_broker: StartBroker, slack: SampleSlack, tmp_path: Path, clock: Clock
+) -> None:
+    broker = start_broker(World(clock=clock))  # a wrong base URL or path prefix reads like this
+    store = SqliteStore(tmp_path / "empty.sqlite3", clock=clock)
+    async with running_bot(broker=broker, slack=slack, store=store, clock=clock) as bot:
+        await bot.bot.services.digest.daily()
+        status = await bot.command("status")  # answered in the ack: the digest just read it
+
+    said = texts(slack.calls_to("chat.postMessage")[0].body)
+    assert (
+        "The Pact Broker lists no pairs*: check PACT_BROKER_BASE_URL, with the path prefix" in said
+    )
+    assert "Nothing waits too long" not in said
+    assert "The Pact Broker lists no pairs*: check PACT_BROKER_BASE_URL" in texts(status.json())
 
 
 async def test_becoming_leader_after_the_digest_time_posts_the_missed_digest(

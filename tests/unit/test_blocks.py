@@ -195,6 +195,24 @@ def test_a_report_without_problems_says_nothing_waits_too_long() -> None:
     assert action_ids(digest[0].payload()) == set()
 
 
+def test_a_broker_that_lists_no_pairs_is_never_read_as_healthy() -> None:
+    empty = Report(NOW, (), ())
+    wanted = (
+        ":warning: *The Pact Broker lists no pairs*: check PACT_BROKER_BASE_URL, with the path "
+        "prefix if the broker sits behind a proxy (https://proxy.example.com/pact)."
+    )
+
+    for payload in (
+        build_digest(empty, day=DAY)[0].payload(),
+        build_status(empty).payload(),
+        build_status(empty, query="orders").payload(),
+        build_home(empty),
+    ):
+        texts = _texts([payload])
+        assert wanted in texts
+        assert "Nothing waits too long" not in texts
+
+
 def test_a_report_with_problems_never_says_nothing_waits() -> None:
     assert "Nothing waits too long" not in _texts(_digest())
 
