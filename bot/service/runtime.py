@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broker.client import BrokerClient
 from bot.config import Config
+from bot.errors import ConfigError, SlackPermanent, SlackRetryable
 from bot.reader import read_report
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
@@ -143,27 +145,57 @@ def _services(
     )
 
 
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 async def run(bot: Bot, *, port: int, app_token: str | None) -> None:
     """Serve until SIGTERM or SIGINT: HTTP on `port`, plus Socket Mode with `app_token`."""
-    runner = web.AppRunner(bot.web, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "0.0.0.0", port).start()
-    socket_mode = None
-    if app_token is not None:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        socket_mode = AsyncSocketModeHandler(bot.bolt, app_token)
-        await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # Bolt has no hints here
-    bot.scheduler.start()
-    mode = "Socket Mode" if socket_mode else f"HTTP on :{port}/slack/events"
-    log.info("pactbot serves %s (health, readiness and metrics on :%d)", mode, port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    # Signals and the scheduler first: nothing after may keep SIGTERM from stopping pactbot.
+    stop, loop = asyncio.Event(), asyncio.get_running_loop()
+    for sig in _SIGNALS:
         loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(bot.web, access_log=None)
     try:
-        await stop.wait()
+        await runner.setup()
+        await web.TCPSite(runner, "0.0.0.0", port).start()
+        bot.scheduler.start()
+        async with _socket_mode(bot, app_token) as socket_mode:
+            mode = "Socket Mode" if socket_mode else f"HTTP on :{port}/slack/events"
+            log.info("pactbot serves %s (health, readiness and metrics on :%d)", mode, port)
+            await stop.wait()
     finally:
-        if socket_mode is not None:
-            await socket_mode.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()
+        for sig in _SIGNALS:
+            loop.remove_signal_handler(sig)
+
+
+@asynccontextmanager
+async def _socket_mode(bot: Bot, app_token: str | None) -> AsyncIterator[bool]:
+    """Socket Mode while entered, when there is an app token; whether there is."""
+    if app_token is None:
+        yield False
+        return
+    await _check_app_token(bot.bolt.client, app_token)
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(bot.bolt, app_token)
+    # With a good token, retrying until Slack can be reached is right; but in a task of its
+    # own, so that it keeps nothing else from running or stopping.
+    connecting = asyncio.create_task(handler.connect_async())  # type: ignore[no-untyped-call]
+    try:
+        yield True
+    finally:
+        connecting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await connecting
+        await handler.close_async()  # type: ignore[no-untyped-call]  # Bolt has no hints here
+
+
+async def _check_app_token(client: AsyncWebClient, app_token: str) -> None:
+    """One apps.connections.open: slack_sdk would retry a bad SLACK_APP_TOKEN for ever."""
+    try:
+        await client.apps_connections_open(app_token=app_token)
+    except SlackPermanent as error:
+        raise ConfigError(f"Socket Mode cannot start: {error}") from None
+    except SlackRetryable as error:
+        log.warning("cannot check SLACK_APP_TOKEN now; Socket Mode keeps trying: %s", error)

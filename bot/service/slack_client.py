@@ -44,6 +44,16 @@ _FIXES = {
     "msg_too_long": "a message was too long (a pactbot bug: please report it)",
     "invalid_blocks": "Slack rejected a message's blocks (a pactbot bug: please report it)",
 }
+# apps.connections.open is the one call made with the app-level token, not the bot token.
+_APP_TOKEN_FIXES = {
+    "invalid_auth": "SLACK_APP_TOKEN is not valid: create an app-level token with the "
+    "connections:write scope under the Slack app's Basic Information and set it",
+    "not_authed": "SLACK_APP_TOKEN is not set for this call",
+    "token_revoked": "the app-level token was revoked: create a new one under the Slack app's "
+    "Basic Information and update SLACK_APP_TOKEN",
+    "not_allowed_token_type": "SLACK_APP_TOKEN is not an app-level token (xapp-…): create one "
+    "with the connections:write scope under the Slack app's Basic Information",
+}
 _RETRYABLE = {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable"}
 
 
@@ -134,7 +144,8 @@ def slack_error(method: str, error: SlackApiError) -> SlackError:
     code = str(error.response.get("error", "unknown_error"))
     if code in _RETRYABLE or error.response.status_code >= 500:
         return SlackRetryable(method, code, "Slack is busy or failing; pactbot tries again later")
-    fix = _FIXES.get(code, "see Slack's documentation of this error")
+    fixes = _FIXES | (_APP_TOKEN_FIXES if method == "apps.connections.open" else {})
+    fix = fixes.get(code, "see Slack's documentation of this error")
     needed = error.response.get("needed")
     if code == "missing_scope" and needed:
         fix = f"the app lacks the scope {needed}: update it from manifest.yml and reinstall"
