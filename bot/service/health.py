@@ -1,4 +1,8 @@
-"""What `/readyz` reports: each dependency's last check, and problems a person must fix."""
+"""What `/readyz` reports: each dependency's last check, and problems a person must fix.
+
+Either makes pactbot unready (503); `/healthz` only says the process is alive, so a container
+with a problem is not restarted for it, which would fix nothing.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +45,9 @@ class Health:
 
     @property
     def ready(self) -> bool:
-        return all(name in self.checks and self.checks[name].ok for name in DEPENDENCIES)
+        """Every dependency answered its last check, and no problem a person must fix stands."""
+        answered = all(name in self.checks and self.checks[name].ok for name in DEPENDENCIES)
+        return answered and not self.problems
 
     def report(self) -> dict[str, Any]:
         checks = {

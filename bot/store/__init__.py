@@ -1,8 +1,9 @@
 """Where pactbot keeps what must survive a restart or be shared by replicas.
 
 One small async interface, two backends: SQLite (the default, one file, one replica) and Redis
-(several replicas). `open_store(url)` picks one: `sqlite:///path/to/pactbot.sqlite3` (or no URL:
-`./pactbot.sqlite3`), `redis://host:port/db`. Every key lives under the store's prefix.
+(several replicas). `open_store(url)` picks one: `sqlite:///relative.sqlite3`,
+`sqlite:////absolute/path.sqlite3` (or no URL: `./pactbot.sqlite3`), `redis://host:port/db`.
+Every key lives under the store's prefix.
 
 Expiry is decided with the caller's clock, not the server's: each expiring record carries its
 deadline, so tests move time instead of sleeping and SQLite and Redis behave alike.

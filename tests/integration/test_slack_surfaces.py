@@ -180,6 +180,36 @@ async def test_readiness_names_what_is_down_and_the_posting_problems(
     )
 
 
+async def test_a_problem_a_person_must_fix_makes_pactbot_unready_until_it_is_fixed(
+    bot: Running,
+) -> None:
+    await bot.bot.scheduler.read_broker()
+    await bot.bot.scheduler.check_readiness()
+    bot.slack.fail_next("chat.postMessage", error="not_in_channel")
+    await bot.bot.services.digest.daily()
+    standing = await bot.http.get(f"{bot.url}/readyz")
+    await bot.bot.services.digest.daily()  # the bot was invited: the retry posts
+    fixed = await bot.http.get(f"{bot.url}/readyz")
+
+    assert all(check["ok"] for check in standing.json()["checks"].values())
+    assert (standing.status_code, len(standing.json()["problems"])) == (503, 1)
+    assert (fixed.status_code, fixed.json()["problems"]) == (200, [])
+
+
+async def test_a_channel_answered_through_the_response_url_is_no_standing_problem(
+    bot: Running,
+) -> None:
+    await bot.bot.scheduler.read_broker()
+    await bot.bot.scheduler.check_readiness()
+    bot.slack.fail_next("chat.postMessage", error="not_in_channel")
+    await bot.click(kit.TEST_RUN, ORDERS_WEBHOOK, channel="C0PRIVATE")
+    await bot.slack.wait_for("respond", count=2)  # "running…", then the result in the channel
+
+    ready = await bot.http.get(f"{bot.url}/readyz")
+
+    assert (ready.status_code, ready.json()["problems"]) == (200, [])
+
+
 async def test_metrics_show_pairs_webhooks_and_calls(bot: Running) -> None:
     text = (await bot.http.get(f"{bot.url}/metrics")).text
 

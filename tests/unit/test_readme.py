@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bot.config import load_config
+from bot.store.factory import open_store
+from bot.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,3 +42,23 @@ def test_the_readmes_config_examples_are_accepted(tmp_path: Path) -> None:
     for example in examples:
         path.write_text(example, encoding="utf-8")
         load_config(path)
+
+
+async def test_the_readmes_sqlite_urls_name_the_files_it_says() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    workdir = re.search(r"^WORKDIR (\S+)$", dockerfile.split("FROM ")[-1], re.MULTILINE)
+    wanted = {
+        "sqlite:///pactbot.sqlite3": Path("pactbot.sqlite3"),  # relative: three slashes
+        "sqlite:////var/lib/pactbot/pactbot.sqlite3": Path("/var/lib/pactbot/pactbot.sqlite3"),
+        "sqlite:////data/pactbot.sqlite3": Path("/data/pactbot.sqlite3"),  # the image's volume
+    }
+
+    assert set(re.findall(r"sqlite:/+[\w./-]+", readme)) == set(wanted)
+    assert workdir is not None
+    assert Path(workdir[1]) == wanted["sqlite:////data/pactbot.sqlite3"].parent
+    for url, path in wanted.items():
+        store = open_store(url)
+        assert isinstance(store, SqliteStore)
+        assert store.path == path
+        await store.close()
