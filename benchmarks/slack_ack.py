@@ -30,7 +30,7 @@ import aiohttp
 
 from bot.blocks.digest import build_digest
 from bot.broker.client import BrokerClient
-from bot.config import Config
+from bot.config import Config, digest_day
 from bot.reader import read_report
 from bot.sample.broker import SampleBroker
 from bot.sample.slack import SampleSlack
@@ -128,15 +128,15 @@ async def load(
 
 async def digest_seconds(broker_url: str) -> tuple[float, int]:
     """The median time to build the digest of the sample broker's 5,000 pairs."""
+    config = Config()
     async with BrokerClient(BrokerSettings(base_url=broker_url)) as client:
         now = datetime.now(UTC)
-        report = await read_report(
-            client, Config(), now=now, github_api_url="https://api.github.com"
-        )
+        report = await read_report(client, config, now=now, github_api_url="https://api.github.com")
+    day = digest_day(config.digest, report.taken_at)
     runs = []
     for _ in range(20):
         started = time.perf_counter()
-        messages = build_digest(report, day=report.taken_at.date())
+        messages = build_digest(report, day=day)
         runs.append(time.perf_counter() - started)
     return statistics.median(runs), len(messages)
 
