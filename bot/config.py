@@ -26,6 +26,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    model_validator,
 )
 
 from bot.domain.freshness import Policy, Rule
@@ -150,12 +151,40 @@ class Access(_Section):
     channels: tuple[ChannelId, ...] = ()
 
 
+class Alerts(_Section):
+    check_interval: Duration = timedelta(minutes=5)
+    # How long a pair must stay stale before it fires ("for", as Alertmanager calls it).
+    sustain: Duration = Field(default=timedelta(minutes=30), alias="for")
+    repeat_interval: Duration = timedelta(hours=24)
+
+
+class RouteConfig(_Section):
+    # Globs (orders-*) on the pair's provider and consumer; a missing one matches any.
+    provider: str | None = None
+    consumer: str | None = None
+    channel: ChannelId
+    oncall_usergroups: tuple[Annotated[str, AfterValidator(_handle)], ...] = ()
+
+
 class Config(_Section):
     defaults: Defaults = Defaults()
     # Without a list every pair the broker knows is watched.
     pairs: tuple[WatchedPair, ...] | None = None
     digest: Digest | None = None
     access: Access = Access()
+    alerts: Alerts = Alerts()
+    # The first route that matches a pair says where it alerts; else the digest channel.
+    routes: tuple[RouteConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _every_pair_has_a_channel(self) -> Config:
+        last = self.routes[-1] if self.routes else None
+        if last and not self.digest and (last.provider or last.consumer):
+            raise ValueError(
+                "routes: pairs that match no route alert in digest.channel, and there is none: "
+                "set digest.channel, or end routes with one that has no provider and no consumer"
+            )
+        return self
 
     def rules(self) -> Callable[[PairKey], Rule]:
         """The rule for each pair: its own `max_age` if the file gives one, else the defaults."""
@@ -202,7 +231,7 @@ def load_config(path: Path | None) -> Config:
     if data is None:
         return Config()
     if not isinstance(data, dict):
-        accepted = ", ".join(Config.model_fields)
+        accepted = ", ".join(_keys(Config))
         raise ConfigError(f"{path}: the file must be a mapping with the keys {accepted}")
     try:
         return Config.model_validate(data)
@@ -216,7 +245,7 @@ def _explain(path: Path, error: ValidationError) -> list[str]:
         location = problem["loc"]
         kind = problem["type"]
         if kind == "extra_forbidden":
-            accepted = ", ".join(_model_at(location[:-1]).model_fields)
+            accepted = ", ".join(_keys(_model_at(location[:-1])))
             message = f"unknown key; accepted here: {accepted}"
         elif kind == "missing":
             message = "is required"
@@ -227,11 +256,13 @@ def _explain(path: Path, error: ValidationError) -> list[str]:
         elif kind in ("tuple_type", "list_type"):
             message = f"must be a list (got {problem['input']!r})"
         elif kind in ("model_type", "model_attributes_type", "dict_type"):
-            accepted = ", ".join(_model_at(location).model_fields)
+            accepted = ", ".join(_keys(_model_at(location)))
             message = f"must be a mapping with the keys {accepted} (got {problem['input']!r})"
         else:
             message = f"{problem['msg']} (got {problem['input']!r})"
-        lines.append(f"{path}: {_dotted(location)}: {message}")
+        lines.append(
+            f"{path}: {_dotted(location)}: {message}" if location else f"{path}: {message}"
+        )
     return lines
 
 
@@ -239,14 +270,20 @@ def _dotted(location: tuple[int | str, ...]) -> str:
     text = ""
     for part in location:
         text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text or "(top level)"
+    return text
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    """The keys a section accepts, as the file spells them (`for`, not `sustain`)."""
+    return [field.alias or name for name, field in model.model_fields.items()]
 
 
 def _model_at(location: tuple[int | str, ...]) -> type[BaseModel]:
     model: type[BaseModel] = Config
     for part in location:
         if isinstance(part, str):
-            model = _inner_model(model.model_fields[part].annotation)
+            fields = {field.alias or name: field for name, field in model.model_fields.items()}
+            model = _inner_model(fields[part].annotation)
     return model
 
 

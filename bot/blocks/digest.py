@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message, clip, pack_lines
+from bot.domain.alerts import Alert, Kind, Silence, silence_for
 from bot.domain.freshness import State
+from bot.domain.model import PairKey
 from bot.domain.report import NO_PAIRS, NO_PAIRS_FIX, PairRow, Report
 from bot.duration import format_duration
 
@@ -16,11 +19,20 @@ _DETAILED = 30
 _COMPACT = (State.PENDING, State.IDLE, State.FRESH)
 
 
-def build_digest(report: Report, *, day: date) -> list[Message]:
+def build_digest(
+    report: Report,
+    *,
+    day: date,
+    alerts: Sequence[Alert] = (),
+    silences: Sequence[Silence] = (),
+) -> list[Message]:
     """The digest of `report` for `day`: the channel message, then its thread replies."""
     title = _title(day)
     head = [kit.header(title), kit.context(summary(report)), *verdict(report)]
-    body = body_blocks(report)
+    firing = [alert for alert in alerts if alert.firing]
+    if firing:
+        head.append(kit.section("\n".join(_alert_line(alert, report.taken_at) for alert in firing)))
+    body = body_blocks(report, silences)
     room = MESSAGE_BLOCKS - len(head) - 2  # and the "more in the thread" line and the footer
     first, rest = body[:room], body[room:]
     footer = kit.context(f"As of {mrkdwn.date(report.taken_at)} · `/pact status` for every pair")
@@ -77,9 +89,28 @@ def _title(day: date) -> str:
     return f"Pact freshness · {day:%a %-d %b %Y}"
 
 
-def body_blocks(report: Report) -> list[Block]:
+def body_blocks(report: Report, silences: Sequence[Silence] = ()) -> list[Block]:
     """Failing webhooks, then problem pairs, then the others grouped by state."""
-    return _webhook_blocks(report) + _problem_blocks(report) + _compact_blocks(report)
+    quiet = {
+        row.key: silence
+        for row in report.problems
+        if (silence := silence_for(row.key, silences, report.taken_at))
+    }
+    return _webhook_blocks(report) + _problem_blocks(report, quiet) + _compact_blocks(report)
+
+
+def _alert_line(alert: Alert, now: datetime) -> str:
+    where = mrkdwn.channel(alert.channel)
+    what = (
+        "the Pact Broker cannot be read"
+        if alert.kind is Kind.BROKER
+        else f"{len(alert.members)} pair{'s' if len(alert.members) != 1 else ''}"
+    )
+    age = format_duration(now - alert.fired_at)
+    line = f":rotating_light: Alert in {where}: {what}, firing for {age}"
+    if alert.acked_by:
+        line += f" · acknowledged by {mrkdwn.user(alert.acked_by)}"
+    return line
 
 
 def _webhook_blocks(report: Report) -> list[Block]:
@@ -97,12 +128,14 @@ def _webhook_blocks(report: Report) -> list[Block]:
     return blocks
 
 
-def _problem_blocks(report: Report) -> list[Block]:
+def _problem_blocks(report: Report, quiet: Mapping[PairKey, Silence]) -> list[Block]:
     problems = [row for row in report.rows if row.state.urgency <= State.FAILING.urgency]
     blocks = []
     listed = {view.webhook.uuid for view in report.failing_webhooks}
     for row in problems[:_DETAILED]:
         title = f"*{kit.pair_name(row)}* · {kit.state_label(row.state)}"
+        if row.key in quiet:
+            title += f" · {kit.silenced(quiet[row.key])}"
         text = f"{title}\n{mrkdwn.escape(row.freshness.reason)}\n{kit.pair_details(row)}"
         blocks.append(kit.section(text, accessory=_pair_button(row, listed)))
     rest = problems[_DETAILED:]

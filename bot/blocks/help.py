@@ -10,7 +10,7 @@ from bot.domain.command import SUBCOMMANDS, Invalid
 def build_help(problem: Invalid | None = None) -> Message:
     """The usage of every subcommand, after what was wrong with the last one, if anything."""
     lines = [
-        f"`/pact {name} {usage}`".replace(" `", "`") + f" · {what}"
+        f"`/pact {name} {mrkdwn.escape(usage)}`".replace(" `", "`") + f" · {what}"
         for name, (usage, what, _) in SUBCOMMANDS.items()
     ]
     blocks = []
@@ -24,8 +24,10 @@ def build_help(problem: Invalid | None = None) -> Message:
             "*pactbot* keeps contract verification from stalling silently.\n" + "\n".join(lines)
         )
     )
-    blocks.append(kit.context("`test` and `digest` are for the on-call group and admins."))
-    return Message("pactbot help: /pact status | test | digest | help", blocks)
+    restricted = [f"`{name}`" for name, (_, _, only_oncall) in SUBCOMMANDS.items() if only_oncall]
+    who = ", ".join(restricted[:-1]) + f" and {restricted[-1]}"
+    blocks.append(kit.context(f"{who} are for the on-call groups and admins."))
+    return Message("pactbot help: /pact " + " | ".join(SUBCOMMANDS), blocks)
 
 
 def build_token_refusal() -> Message:

@@ -15,8 +15,9 @@ from bot.blocks.limits import (
     Block,
     clip,
 )
+from bot.domain.alerts import Silence
 from bot.domain.freshness import State
-from bot.domain.model import Webhook
+from bot.domain.model import PairKey, Webhook
 from bot.domain.report import PairRow, WebhookView
 from bot.duration import format_duration
 
@@ -24,7 +25,9 @@ from bot.duration import format_duration
 TEST_RUN = "pact_test_run"
 ROTATION_START = "pact_rotation_start"
 HOME_REFRESH = "pact_home_refresh"
-ACTION_IDS = frozenset({TEST_RUN, ROTATION_START, HOME_REFRESH})
+ALERT_ACK = "pact_alert_ack"
+ALERT_SILENCE = "pact_alert_silence"
+ACTION_IDS = frozenset({TEST_RUN, ROTATION_START, HOME_REFRESH, ALERT_ACK, ALERT_SILENCE})
 
 STATE_MARKS = {
     State.BROKER_UNREACHABLE: ":warning:",
@@ -78,7 +81,21 @@ def state_label(state: State) -> str:
 
 
 def pair_name(row: PairRow) -> str:
-    return f"{mrkdwn.escape(row.key.consumer)} → {mrkdwn.escape(row.key.provider)}"
+    return name_of(row.key)
+
+
+def silenced(silence: Silence) -> str:
+    return f":mute: silenced {silence_terms(silence)}"
+
+
+def silence_terms(silence: Silence) -> str:
+    """`until <date> by <who> (“why”)`."""
+    said = f" (“{mrkdwn.escape(silence.reason)}”)" if silence.reason else ""
+    return f"until {mrkdwn.date(silence.ends_at)} by {mrkdwn.user(silence.by)}{said}"
+
+
+def name_of(pair: PairKey) -> str:
+    return f"{mrkdwn.escape(pair.consumer)} → {mrkdwn.escape(pair.provider)}"
 
 
 def webhook_name(webhook: Webhook) -> str:

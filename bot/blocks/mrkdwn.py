@@ -18,6 +18,10 @@ def user(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
+def channel(channel_id: str) -> str:
+    return f"<#{channel_id}>"
+
+
 def usergroup(group_id: str) -> str:
     return f"<!subteam^{group_id}>"
 

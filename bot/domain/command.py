@@ -11,6 +11,13 @@ from bot.domain.selection import closest
 SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "status": ("[name]", "pairs, most urgent first (name: part of a consumer or provider)", False),
     "test": ("[provider | webhook id]", "run the broker's webhook Test and explain it", True),
+    "silence": (
+        "<consumer/provider | provider> <duration> [reason]",
+        "hold its alerts and reminders for a while, saying why",
+        True,
+    ),
+    "unsilence": ("<id>", "end a silence now", True),
+    "silences": ("", "the silences in force: what, who, why, until when", False),
     "digest": ("", "post the freshness digest here, now", True),
     "help": ("", "this help", False),
 }

@@ -16,6 +16,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
@@ -56,6 +57,7 @@ class Message:
     blocks: list[Json]
     thread_ts: str | None = None
     edits: int = 0
+    metadata: Json = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,7 @@ class _Script:
     reply: _Reply
     times: int
     after: int = 0  # calls answered as usual first
+    done: bool = False  # the call takes effect, only its answer is the failure (a lost answer)
 
 
 class _Refusal(Exception):
@@ -115,8 +118,10 @@ class SampleSlack:
         app_token: str = "xapp-test",
         identity: Identity = Identity(),
         scopes: str = DEFAULT_SCOPES,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """`bot_token` is the only token the Web API accepts, bar `app_token` for Socket Mode."""
+        """`bot_token` is the only token the Web API accepts, bar `app_token` for Socket Mode;
+        message timestamps follow `clock` (the bot's, in tests that move time) if given."""
         self.bot_token = bot_token
         self.app_token = app_token
         self.identity = identity
@@ -132,6 +137,8 @@ class SampleSlack:
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._counter = itertools.count(1)
         self._ts = itertools.count(1)
+        self._clock = clock
+        self._last_ts = 0
         self._lock = threading.Lock()
         self._server = LoopbackServer(_handler_for(self))
 
@@ -178,9 +185,11 @@ class SampleSlack:
         fields: Mapping[str, Json] | None = None,
         times: int = 1,
         after: int = 0,
+        done: bool = False,
     ) -> None:
         """Answer `times` calls of `method` ("respond" too) with an error or a 5xx, once `after`
-        more have been answered as usual."""
+        more have been answered as usual; with `done`, each call still takes effect (a post
+        whose answer was lost on the way)."""
         if error is None and (status is None or status < 500):
             raise ValueError("give an error code, or a 5xx status")
         code = error or "internal_error"
@@ -194,7 +203,7 @@ class SampleSlack:
             body = {"ok": False, "error": code, **(fields or {})}
             reply = _Reply(status, json.dumps(body).encode(), _JSON, dict(headers))
         with self._lock:
-            self._scripts.setdefault(method, []).append(_Script(reply, times, after))
+            self._scripts.setdefault(method, []).append(_Script(reply, times, after, done))
 
     def calls_to(self, method: str) -> list[Call]:
         """The calls of `method` so far, oldest first."""
@@ -251,7 +260,7 @@ class SampleSlack:
             with contextlib.suppress(RuntimeError):  # that loop has closed
                 loop.call_soon_threadsafe(arrived.set)
 
-    def _take_script(self, method: str) -> _Reply | None:
+    def _take_script(self, method: str) -> _Script | None:
         with self._lock:
             queue = self._scripts.get(method)
             if not queue:
@@ -260,13 +269,18 @@ class SampleSlack:
                 queue[0].after -= 1
                 return None
             queue[0].times -= 1
-            return (queue.pop(0) if queue[0].times == 0 else queue[0]).reply
+            return queue.pop(0) if queue[0].times == 0 else queue[0]
 
     def _answer(self, method: str, headers: dict[str, str], args: Args) -> _Reply:
         """Answer a Web API call the way Slack would, scripted failures first."""
         scripted = self._take_script(method)
         if scripted is not None:
-            return scripted
+            if scripted.done:
+                self._perform(method, headers, args)
+            return scripted.reply
+        return self._perform(method, headers, args)
+
+    def _perform(self, method: str, headers: dict[str, str], args: Args) -> _Reply:
         handler = _METHODS.get(method)
         try:
             self._authorise(method, _token(headers, args))
@@ -295,8 +309,12 @@ class SampleSlack:
             raise _Refusal("invalid_auth")
 
     def _next_ts(self) -> str:
-        micros = next(self._ts) * 100
-        return f"{_EPOCH + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        if self._clock is None:
+            micros = _EPOCH * 1_000_000 + next(self._ts) * 100
+        else:  # Slack's ts is its clock, in microseconds, and unique in a channel
+            micros = max(int(self._clock().timestamp() * 1_000_000), self._last_ts + 1)
+        self._last_ts = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _auth_test(self, args: Args) -> Json:
         identity = asdict(self.identity)
@@ -311,7 +329,8 @@ class SampleSlack:
         attachments = [{**item, "id": n} for n, item in enumerate(attached, 1)]
         thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
         ts = self._next_ts()
-        self.messages[(channel, ts)] = Message(channel, ts, text, blocks, thread_ts)
+        metadata = _decoded(args.get("metadata")) or None
+        self.messages[(channel, ts)] = Message(channel, ts, text, blocks, thread_ts, 0, metadata)
         message: Json = {
             "text": text,
             "username": self.identity.user,
@@ -341,6 +360,45 @@ class SampleSlack:
         if "blocks" in args:
             message["blocks"] = blocks
         return {"ok": True, "channel": channel, "ts": ts, "text": text, "message": message}
+
+    def _history(self, args: Args) -> Json:
+        """conversations.history: the channel's messages, newest first, since `oldest`."""
+        channel = _required(args, "channel", "channel_not_found")
+        found = [
+            message
+            for (where, _), message in self.messages.items()
+            if where == channel and message.thread_ts is None
+        ]
+        return self._listed(found, args, newest_first=True)
+
+    def _replies(self, args: Args) -> Json:
+        """conversations.replies: a thread, its first message first, since `oldest`."""
+        channel = _required(args, "channel", "channel_not_found")
+        parent = _required(args, "ts", "thread_not_found")
+        found = [
+            message
+            for (where, ts), message in self.messages.items()
+            if where == channel and (ts == parent or message.thread_ts == parent)
+        ]
+        return self._listed(found, args, newest_first=False)
+
+    def _listed(self, found: list[Message], args: Args, *, newest_first: bool) -> Json:
+        oldest = float(args.get("oldest") or 0)
+        metadata = _flag(args.get("include_all_metadata"))
+        chosen = sorted(
+            (message for message in found if float(message.ts) >= oldest),
+            key=lambda message: float(message.ts),
+            reverse=newest_first,
+        )
+        listed = []
+        for message in chosen:
+            item: Json = {"type": "message", "ts": message.ts, "text": message.text}
+            if message.thread_ts:
+                item["thread_ts"] = message.thread_ts
+            if metadata and message.metadata:
+                item["metadata"] = message.metadata
+            listed.append(item)
+        return {"ok": True, "messages": listed, "has_more": False}
 
     def _post_ephemeral(self, args: Args) -> Json:
         _required(args, "channel", "channel_not_found")
@@ -474,6 +532,8 @@ _METHODS: dict[str, Callable[[SampleSlack, Args], Json]] = {
     "usergroups.users.list": SampleSlack._usergroup_users,
     "usergroups.list": SampleSlack._usergroup_list,
     "conversations.info": SampleSlack._conversation,
+    "conversations.history": SampleSlack._history,
+    "conversations.replies": SampleSlack._replies,
     "apps.connections.open": SampleSlack._connections_open,
 }
 
@@ -556,7 +616,8 @@ def _handler_for(slack: SampleSlack) -> type[BaseHTTPRequestHandler]:
                 self._send(answer)
             elif parts.path.startswith("/response/") and http_method == "POST":
                 # Slack's webhooks answer a plain `ok`.
-                answer = slack._take_script("respond") or _Reply(200, b"ok", "text/html")
+                script = slack._take_script("respond")
+                answer = script.reply if script else _Reply(200, b"ok", "text/html")
                 slack._record(Call("respond", http_method, headers, args, parts.path))
                 self._send(answer)
             else:

@@ -17,7 +17,9 @@ from datetime import date, datetime, timedelta
 from bot.blocks.digest import build_digest, build_digest_failure
 from bot.blocks.limits import Message
 from bot.config import Digest, digest_day
+from bot.domain.report import Report
 from bot.errors import BrokerError, SlackError
+from bot.service.alerting import Alerter
 from bot.service.monitor import Monitor
 from bot.service.poster import Posted, SlackPoster
 from bot.store import Document, Json, Store
@@ -46,6 +48,7 @@ class DigestPoster:
         store: Store,
         clock: Callable[[], datetime],
         holder: str,
+        alerter: Alerter | None = None,
     ) -> None:
         self._config = config
         self._monitor = monitor
@@ -53,6 +56,7 @@ class DigestPoster:
         self._store = store
         self._clock = clock
         self._holder = holder
+        self._alerter = alerter
 
     def today(self) -> date:
         return digest_day(self._config, self._clock())
@@ -72,14 +76,23 @@ class DigestPoster:
             report = await self._monitor.refresh()
         except BrokerError as error:
             return await self._broker_down(key, channel, claimed, day, error)
-        return await self._post(key, channel, claimed, build_digest(report, day=day), day)
+        messages = await self._messages(report, day)
+        return await self._post(key, channel, claimed, messages, day)
 
     async def post_here(self, channel: str) -> None:
         """Post the digest now in `channel` (`/pact digest`); the daily one is not affected."""
-        messages = build_digest(await self._monitor.refresh(), day=self.today())
+        messages = await self._messages(await self._monitor.refresh(), self.today())
         where = await self._poster.post(channel, messages[0])
         for message in messages[1:]:
             await self._poster.post(where.channel, message, thread_ts=where.ts)
+
+    async def _messages(self, report: Report, day: date) -> list[Message]:
+        """The digest, with a line per firing alert and the silenced pairs marked."""
+        if self._alerter is None:
+            return build_digest(report, day=day)
+        state = await self._alerter.state()
+        silences = await self._alerter.silences()
+        return build_digest(report, day=day, alerts=state.alerts, silences=silences)
 
     async def _post(
         self, key: str, channel: str, claimed: Document, messages: Sequence[Message], day: date

@@ -19,8 +19,11 @@ from bot.service.metrics import Metrics
 
 Sleep = Callable[[float], Awaitable[None]]
 
+_MARKED = "pactbot_step"
 # chat.postMessage: about one message per second per channel (slack-platform.md §10).
 _SPACING = timedelta(seconds=1)
+# Slack's clock and ours may differ a little: look back a bit further than the outbox says.
+_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +55,25 @@ class SlackPoster:
         self._lock = asyncio.Lock()
 
     async def post(
-        self, channel: str, message: Message, *, thread_ts: str | None = None, watch: bool = True
+        self,
+        channel: str,
+        message: Message,
+        *,
+        thread_ts: str | None = None,
+        watch: bool = True,
+        mark: str | None = None,
     ) -> Posted:
         """Post `message` in `channel` (in a thread when `thread_ts` is given).
 
         Unless `watch` is false, a refusal a person must fix stands in /readyz until a post
-        there succeeds.
+        there succeeds. `mark` goes into the message's metadata, so that `find` can tell later
+        whether a post that was cut short (the process died before its `ts` was stored) did
+        reach Slack.
         """
         await self._pace(channel)
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        if mark is not None:
+            extra["metadata"] = {"event_type": _MARKED, "event_payload": {"mark": mark}}
         answer = await self._call(
             channel,
             self._client.chat_postMessage(
@@ -87,6 +100,29 @@ class SlackPoster:
                 blocks=message.blocks,
             ),
         )
+
+    async def find(
+        self, channel: str, mark: str, oldest: datetime, thread_ts: str | None = None
+    ) -> str | None:
+        """The `ts` of the message posted with `mark` since `oldest`, if Slack has it."""
+        since = f"{(oldest - _CLOCK_SKEW).timestamp():.6f}"
+        if thread_ts is None:
+            call = self._client.conversations_history(
+                channel=channel, oldest=since, include_all_metadata=True, limit=200
+            )
+        else:
+            call = self._client.conversations_replies(
+                channel=channel, ts=thread_ts, oldest=since, include_all_metadata=True, limit=200
+            )
+        answer = await self._call(channel, call)
+        for found in answer.get("messages") or []:
+            metadata = found.get("metadata") or {}
+            if (
+                metadata.get("event_type") == _MARKED
+                and metadata.get("event_payload", {}).get("mark") == mark
+            ):
+                return str(found["ts"])
+        return None
 
     async def respond(self, response_url: str, payload: dict[str, Any]) -> None:
         """Answer through an interaction's response_url (at most 5 uses in 30 minutes).

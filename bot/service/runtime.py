@@ -18,10 +18,11 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.broker.client import BrokerClient
+from bot.broker.client import BrokerClient, Timeouts
 from bot.config import Config
 from bot.errors import ConfigError, SlackPermanent, SlackRetryable
 from bot.reader import read_report
+from bot.service.alerting import Alerter
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
 from bot.service.metrics import MeteredTransport, Metrics
@@ -65,13 +66,20 @@ async def assemble(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Sleep = asyncio.sleep,
     holder: str | None = None,
+    broker_timeouts: Timeouts | None = None,
 ) -> AsyncIterator[Bot]:
     """Build the bot from its settings; close what it opened on the way out."""
     # A restarted container has the same host name and, as PID 1, the same PID: only the
     # random part tells it from the process it replaces, whose lease may not have expired.
     holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
     health, metrics = Health(clock), Metrics()
-    client = BrokerClient(broker, transport=MeteredTransport(metrics), clock=clock, sleep=sleep)
+    client = BrokerClient(
+        broker,
+        transport=MeteredTransport(metrics),
+        timeouts=broker_timeouts or Timeouts(),
+        clock=clock,
+        sleep=sleep,
+    )
     web_client = build_client(
         token=slack.bot_token.get_secret_value(),
         base_url=slack.api_base_url,
@@ -92,7 +100,9 @@ async def assemble(
         slack=web_client,
         digest=services.digest,
         digest_config=config.digest,
+        alerter=services.alerter,
         read_every=READ_EVERY,
+        check_every=config.alerts.check_interval,
     )
     app = build_web_app(None if slack.socket_mode else bolt, health, metrics)
     try:
@@ -117,7 +127,8 @@ def _services(
     holder: str,
     github_api_url: str,
 ) -> Services:
-    """What the listeners and the scheduler share: the monitor, the posting, the digest."""
+    """What the listeners and the scheduler share: the monitor, the posting, the alerts and the
+    digest."""
     monitor = Monitor(
         lambda now: read_report(client, config, now=now, github_api_url=github_api_url),
         clock,
@@ -125,6 +136,7 @@ def _services(
     )
     metrics.watch(lambda: monitor.latest)
     poster = SlackPoster(web_client, health, metrics, clock, sleep)
+    alerter = Alerter(config=config, monitor=monitor, poster=poster, store=store, clock=clock)
     digest = DigestPoster(
         config=config.digest,
         monitor=monitor,
@@ -132,12 +144,14 @@ def _services(
         store=store,
         clock=clock,
         holder=holder,
+        alerter=alerter,
     )
     return Services(
         config=config,
         monitor=monitor,
         runner=WebhookRunner(client, store, clock, github_api_url),
         digest=digest,
+        alerter=alerter,
         poster=poster,
         authoriser=Authoriser(config.access, web_client, store),
         health=health,

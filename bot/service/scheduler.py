@@ -1,13 +1,15 @@
 """Scheduled work: the lease that picks one leader, the digest, the broker reads, readiness.
 
 Every replica reads the broker (its own `/pact status` and App Home need it) and checks its
-dependencies; only the leader posts the digest. The lease is renewed every 15 s and lasts 45 s,
-so when the leader dies another replica takes over within a minute. The job functions are
-plain coroutines: tests call them with a moved clock instead of waiting for APScheduler.
+dependencies; only the leader evaluates alerts and posts the digest. The lease is renewed every
+15 s and lasts 45 s, so when the leader dies another replica takes over within a minute. The job
+functions are plain coroutines: tests call them with a moved clock instead of waiting for
+APScheduler.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Digest
 from bot.cron import cron_trigger
 from bot.errors import PactbotError, SlackError, StoreUnavailable
+from bot.service.alerting import Alerter
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
 from bot.service.monitor import Monitor
@@ -28,9 +31,15 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
-LEASE_TTL = timedelta(seconds=45)
-LEASE_EVERY = timedelta(seconds=15)
 READINESS_EVERY = timedelta(seconds=30)
+
+
+def lease_timing(check_interval: timedelta) -> tuple[timedelta, timedelta]:
+    """How often the lease is renewed, and how long it lasts: three renewals' worth, so one
+    slow renewal does not hand it over, and a dead leader is replaced within a minute (or
+    within three alert evaluations, when they come more often than every 15 s)."""
+    every = min(timedelta(seconds=15), check_interval)
+    return every, 3 * every
 
 
 def due_today(schedule: str, zone: ZoneInfo, now: datetime) -> datetime | None:
@@ -56,7 +65,9 @@ class Scheduler:
         slack: AsyncWebClient,
         digest: DigestPoster,
         digest_config: Digest | None,
+        alerter: Alerter,
         read_every: timedelta,
+        check_every: timedelta,
     ) -> None:
         self._store = store
         self._holder = holder
@@ -66,14 +77,17 @@ class Scheduler:
         self._slack = slack
         self._digest = digest
         self._digest_config = digest_config
+        self._alerter = alerter
         self._read_every = read_every
+        self._check_every = check_every
+        self._lease_every, self._lease_ttl = lease_timing(check_every)
         self._apscheduler: AsyncIOScheduler | None = None
         self.leader = False
 
     async def renew_lease(self) -> None:
         was = self.leader
         try:
-            self.leader = await self._store.acquire_lease(LEASE, self._holder, LEASE_TTL)
+            self.leader = await self._store.acquire_lease(LEASE, self._holder, self._lease_ttl)
         except StoreUnavailable as error:
             self.leader = False
             self._health.record("store", False, str(error))
@@ -106,13 +120,30 @@ class Scheduler:
                 replace_existing=True,
             )
 
-    async def read_broker(self) -> None:
+    async def evaluate_alerts(self) -> None:
+        """The leader's alert evaluation; it reads the broker, so readiness learns from it."""
+        if not self.leader or not self._alerter.enabled:
+            return
         try:
-            await self._monitor.refresh()
+            await self._alerter.evaluate()
+        except StoreUnavailable as error:
+            self._health.record("store", False, str(error))
+            log.error("alert evaluation skipped, the store is unavailable: %s", error)
         except PactbotError as error:
-            self._health.record("broker", False, str(error))
-        else:
-            self._health.record("broker", True)
+            log.error("alert evaluation failed: %s", error)
+        self._note_broker()
+
+    async def read_broker(self) -> None:
+        """Keep every replica's report fresh for /pact status and App Home."""
+        if self.leader and self._alerter.enabled and self._check_every <= self._read_every:
+            return  # the leader's evaluations read the broker often enough
+        with contextlib.suppress(PactbotError):  # the monitor keeps the error for readiness
+            await self._monitor.refresh()
+        self._note_broker()
+
+    def _note_broker(self) -> None:
+        error = self._monitor.error
+        self._health.record("broker", error is None, str(error) if error else "ok")
 
     async def check_readiness(self) -> None:
         try:
@@ -131,9 +162,10 @@ class Scheduler:
         jobs = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         now = self._clock()
         every: list[tuple[Any, timedelta]] = [
-            (self.renew_lease, LEASE_EVERY),
+            (self.renew_lease, self._lease_every),
             (self.read_broker, self._read_every),
             (self.check_readiness, READINESS_EVERY),
+            (self.evaluate_alerts, self._check_every),
         ]
         for job, interval in every:
             jobs.add_job(job, "interval", seconds=interval.total_seconds(), next_run_time=now)

@@ -8,6 +8,7 @@ click does not wait on Slack. When Slack cannot answer and nothing is cached, th
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -33,50 +34,60 @@ class Authoriser:
     def channel_allowed(self, channel_id: str) -> bool:
         return not self._config.channels or channel_id in self._config.channels
 
-    async def may_operate(self, user_id: str) -> bool:
-        """Whether `user_id` is an admin or in one of the on-call user groups."""
+    async def may_operate(self, user_id: str, groups: Sequence[str] | None = None) -> bool:
+        """Whether `user_id` is an admin or in one of `groups` (default: the on-call groups)."""
         if user_id in self._config.admins:
             return True
         try:
-            return user_id in await self._members()
+            return user_id in await self._members(self._groups(groups))
         except (SlackError, StoreUnavailable) as error:
             log.warning("cannot check on-call membership of %s (refusing): %s", user_id, error)
             return False
 
-    async def who_may(self) -> str:
+    async def who_may(self, groups: Sequence[str] | None = None) -> str:
         """Who may act, in mrkdwn: `members of @pact-oncall and <@U012> (admin)`."""
-        groups = [
+        mentions = [
             mrkdwn.usergroup(group) if _is_id(group) else "@" + mrkdwn.escape(group)
-            for group in await self._group_ids_or_handles()
+            for group in await self._group_ids_or_handles(self._groups(groups))
         ]
         admins = [mrkdwn.user(admin) for admin in self._config.admins]
         parts = []
-        if groups:
-            parts.append("members of " + ", ".join(groups))
+        if mentions:
+            parts.append("members of " + ", ".join(mentions))
         if admins:
             parts.append(", ".join(admins) + (" (admins)" if len(admins) > 1 else " (admin)"))
         if not parts:
             return "nobody yet: set `access.oncall_usergroups` or `access.admins` in pactbot.yml"
         return " and ".join(parts)
 
-    async def _members(self) -> set[str]:
-        cached = await self._store.get_value("access:members")
-        if isinstance(cached, list):
-            return set(cached)
+    def _groups(self, groups: Sequence[str] | None) -> tuple[str, ...]:
+        return self._config.oncall_usergroups if groups is None else tuple(groups)
+
+    async def _members(self, groups: tuple[str, ...]) -> set[str]:
         members: set[str] = set()
-        for group in await self._group_ids():
-            answer = await self._client.usergroups_users_list(usergroup=group)
-            members.update(answer.get("users") or [])
-        await self._store.set_value("access:members", sorted(members), MEMBERS_TTL)
+        for group in await self._group_ids(groups):
+            members.update(await self._members_of(group))
         return members
 
-    async def _group_ids(self) -> list[str]:
-        """The on-call groups' ids; handles Slack does not know are left out."""
-        return [group for group in await self._group_ids_or_handles(strict=True) if _is_id(group)]
+    async def _members_of(self, group: str) -> list[str]:
+        key = f"access:members:{group}"
+        cached = await self._store.get_value(key)
+        if isinstance(cached, list):
+            return [str(user) for user in cached]
+        answer = await self._client.usergroups_users_list(usergroup=group)
+        users = sorted(answer.get("users") or [])
+        await self._store.set_value(key, users, MEMBERS_TTL)
+        return users
 
-    async def _group_ids_or_handles(self, strict: bool = False) -> list[str]:
+    async def _group_ids(self, groups: tuple[str, ...]) -> list[str]:
+        """The groups' ids; handles Slack does not know are left out."""
+        found = await self._group_ids_or_handles(groups, strict=True)
+        return [group for group in found if _is_id(group)]
+
+    async def _group_ids_or_handles(
+        self, groups: tuple[str, ...], strict: bool = False
+    ) -> list[str]:
         """Each group's id where known (it renders as a mention), else its handle."""
-        groups = self._config.oncall_usergroups
         handles: dict[str, str] = {}
         if not all(_is_id(group) for group in groups):
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from bot.blocks.help import build_refusal
 from bot.slack.replies import Reply
@@ -21,12 +22,15 @@ async def allowed_here(services: Services, reply: Reply, channel: str | None) ->
     return False
 
 
-async def operator(services: Services, reply: Reply, doing: str) -> bool:
-    """Whether the person is on call or an admin; if not, tell them who may be `doing` it."""
+async def operator(
+    services: Services, reply: Reply, doing: str, groups: Sequence[str] | None = None
+) -> bool:
+    """Whether the person is an admin or in `groups` (default: the on-call groups); if not,
+    tell them who may be `doing` it."""
     # Membership may take Slack calls with retries and waits: never before the ack.
-    if await services.authoriser.may_operate(reply.user):
+    if await services.authoriser.may_operate(reply.user, groups):
         return True
     log.warning("%s may not %s: not on call or admin", reply.user, doing)
-    who = await services.authoriser.who_may()
+    who = await services.authoriser.who_may(groups)
     await reply.say(build_refusal(f"Only {who} may {doing}."))
     return False

@@ -52,6 +52,15 @@ class Reply:
             except SlackError as error:
                 log.warning("cannot tell %s: %s", self.user, error)
 
+    async def announce(self, message: Message) -> None:
+        """Tell everyone in the channel where a command was typed: a silence, say, is the whole
+        team's business. Without a response_url (never, for a command), tell the person."""
+        if self._url is None:
+            await self.say(message)
+            return
+        payload = message.payload() | {"response_type": "in_channel"}
+        await self._poster.respond(self._url, payload | {"replace_original": False})
+
     async def post_in_channel(self, channel: str, message: Message) -> None:
         """Post for everyone in `channel`; where the bot may not post, answer in the channel."""
         try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.config import Config
+from bot.service.alerting import Alerter
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
 from bot.service.monitor import Monitor
@@ -22,6 +23,7 @@ class Services:
     monitor: Monitor
     runner: WebhookRunner
     digest: DigestPoster
+    alerter: Alerter
     poster: SlackPoster
     authoriser: Authoriser
     health: Health

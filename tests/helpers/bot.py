@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
+from bot.broker.client import Timeouts
 from bot.config import Config
 from bot.sample.broker import SampleBroker
 from bot.sample.slack import SampleSlack
@@ -138,6 +139,7 @@ async def running_bot(
     sleeps: Sleeps | None = None,
     settings: Config | None = None,
     holder: str | None = "replica-1",  # None: the one `pactbot serve` makes for itself
+    broker_timeouts: Timeouts | None = None,
 ) -> AsyncIterator[Running]:
     slack.add_usergroup(ONCALL_GROUP, "pact-oncall", [ONCALL_USER])
     sleeps = sleeps or Sleeps()
@@ -152,6 +154,7 @@ async def running_bot(
         clock=clock,
         sleep=sleeps,
         holder=holder,
+        broker_timeouts=broker_timeouts,
     ) as bot:
         runner = web.AppRunner(bot.web)
         await runner.setup()

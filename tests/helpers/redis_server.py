@@ -3,6 +3,7 @@
 Fixtures:
 
     redis_server   (session) the `RedisServer`; `.stop()` and `.start()` restart it under a bot
+    own_redis      a persistent server of the test's own (data survives `.stop()`/`.start()`)
     redis_url      the server's URL, started again first if an earlier test left it stopped
     redis_prefix   a key prefix of the test's own; its keys are deleted when the test ends
 
@@ -34,9 +35,14 @@ LOOPBACK = "127.0.0.1"
 class RedisServer:
     """One redis-server process on a fixed loopback port, which can be stopped and started."""
 
-    def __init__(self, directory: Path, *, external_url: str | None = None) -> None:
+    def __init__(
+        self, directory: Path, *, external_url: str | None = None, persistent: bool = False
+    ) -> None:
+        """`persistent`: keep the data across a restart (an append-only file in `directory`),
+        as a production Redis does."""
         self._directory = directory
         self._external_url = external_url
+        self._persistent = persistent
         self._process: subprocess.Popen[bytes] | None = None
         self._port = 0
 
@@ -63,7 +69,7 @@ class RedisServer:
         raise RuntimeError(f"redis-server did not start; see {self._directory / 'redis.log'}")
 
     def stop(self) -> None:
-        """Stop the server; its data is gone (it never saves)."""
+        """Stop the server; unless it is persistent, its data is gone."""
         self._own_server_only("stop")
         if self._process is None:
             return
@@ -76,7 +82,9 @@ class RedisServer:
         self._process = None
 
     def _spawn(self) -> bool:
-        command = [REDIS_SERVER, "--save", "", "--appendonly", "no"]
+        command = [REDIS_SERVER, "--save", "", "--dir", str(self._directory)]
+        kept = ["yes", "--appendfsync", "always"] if self._persistent else ["no"]
+        command += ["--appendonly", *kept]
         command += ["--port", str(self._port), "--bind", LOOPBACK]
         with (self._directory / "redis.log").open("ab") as log:
             self._process = subprocess.Popen(
@@ -127,6 +135,17 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     yield server
     if external is None:
         server.stop()
+
+
+@pytest.fixture
+def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A persistent redis-server of the test's own, which it may stop and start at will."""
+    if not Path(REDIS_SERVER).exists():
+        pytest.fail("the Redis tests need redis-server installed")
+    server = RedisServer(tmp_path_factory.mktemp("own-redis"), persistent=True)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -8,13 +8,16 @@ is the size of a big organisation's broker.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.blocks import mrkdwn
+from bot.blocks.alert import build_alert, build_reminder, build_resolution
 from bot.blocks.digest import build_digest, build_digest_failure
 from bot.blocks.help import build_help, build_notice, build_refusal, build_token_refusal
 from bot.blocks.home import build_home, build_home_failure
+from bot.blocks.limits import Message
 from bot.blocks.status import build_status
 from bot.blocks.webhook import (
     build_choice,
@@ -24,6 +27,7 @@ from bot.blocks.webhook import (
     build_running,
 )
 from bot.config import Config
+from bot.domain.alerts import Alert, AlertState, Route, Rules, Setup, Silence, evaluate
 from bot.domain.command import Invalid
 from bot.domain.explain import TestReport, explain_test
 from bot.domain.model import (
@@ -230,6 +234,56 @@ def dispatch_of(report: Report) -> Webhook:
     return next(view.webhook for view in report.webhooks if view.webhook.uuid == PRICING_DISPATCH)
 
 
+def firing(report: Report, *, channel: str = "C0DIGEST") -> AlertState:
+    """The alert state after `report`'s problems have been stale for an hour, one alert firing,
+    plus a broker alert that stood for a while."""
+    sustained = AlertState(
+        watch={row.key: report.taken_at - timedelta(hours=1) for row in report.rows}
+    )
+    setup = Setup(Rules(timedelta(minutes=30), timedelta(hours=24)), [], Route(channel))
+    state, _ = evaluate(sustained, report, None, setup, report.taken_at)
+    return state
+
+
+def silence_of(report: Report, said: str) -> Silence:
+    """A silence of the first problem pair, with `said` as its reason."""
+    pair = report.problems[0].key
+    start = report.taken_at - timedelta(hours=1)
+    return Silence(
+        "s-0a1b2c", pair.provider, pair.consumer, said, ONCALL, start, start + timedelta(days=1)
+    )
+
+
+def _broker_alert(report: Report, said: str) -> Alert:
+    setup = Setup(Rules(timedelta(minutes=30), timedelta(hours=24)), [], Route("C0DIGEST"))
+    down = AlertState(broker_down_since=report.taken_at - timedelta(hours=1))
+    state, _ = evaluate(down, None, said, setup, report.taken_at)
+    return state.alerts[0]
+
+
+def _alert_messages(report: Report, said: str) -> dict[str, Message]:
+    alert = firing(report).alerts[0]
+    acked = replace(alert, acked_by=ONCALL, acked_at=report.taken_at)
+    later = report.taken_at + timedelta(hours=5)
+    resolved = replace(alert, members=(), resolved_at=later)
+    broker = _broker_alert(report, said)
+    silences = [silence_of(report, said)]
+    silenced = replace(
+        alert, members=tuple(replace(m, silenced_by="s-0a1b2c") for m in alert.members)
+    )
+    return {
+        "alert": build_alert(alert, report.taken_at),
+        "alert acknowledged": build_alert(acked, report.taken_at),
+        "alert silenced": build_alert(silenced, report.taken_at, silences),
+        "alert resolved": build_alert(resolved, later),
+        "alert reminder": build_reminder(alert, later),
+        "alert reminder after an acknowledgement": build_reminder(acked, later),
+        "alert resolution": build_resolution(resolved, later),
+        "broker alert": build_alert(broker, report.taken_at),
+        "broker alert resolved": build_alert(replace(broker, resolved_at=later), later),
+    }
+
+
 # Everything pactbot renders from a report ---------------------------------------------------
 
 Payload = dict[str, Any]
@@ -243,6 +297,12 @@ def rendered(report: Report, *, said: str = "the broker answered HTTP 503") -> d
     payloads = {
         f"digest {number}": message.payload()
         for number, message in enumerate(build_digest(report, day=DAY), start=1)
+    }
+    alerts = firing(report).alerts
+    with_alerts = build_digest(report, day=DAY, alerts=alerts, silences=[silence_of(report, said)])
+    payloads |= {
+        f"digest with alerts {number}": message.payload()
+        for number, message in enumerate(with_alerts, start=1)
     }
     retry = NOW + timedelta(minutes=15)
     messages = {
@@ -262,6 +322,7 @@ def rendered(report: Report, *, said: str = "the broker answered HTTP 503") -> d
         "refusal": build_refusal(f"Only {mrkdwn.usergroup(ONCALL_GROUP)} may run `/pact test`."),
         "notice": build_notice(f"The Pact Broker cannot be read: {said}"),
         "rotation later": build_rotation_later(),
+        **_alert_messages(report, said),
     }
     payloads |= {name: message.payload() for name, message in messages.items()}
     payloads["home"] = build_home(report)

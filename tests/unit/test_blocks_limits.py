@@ -33,9 +33,10 @@ from tests.helpers.reports import (
 )
 
 ESCAPED = "&lt;!channel&gt; &amp; &lt;@U123&gt; &lt;https://evil.example|Approve&gt; *bold*"
-# What pactbot writes on purpose: dates, the person who ran a Test, the on-call group.
+# What pactbot writes on purpose: dates, the person who ran a Test, the on-call group, the
+# channel an alert is in.
 _OWN_MARKUP = re.compile(
-    r"<!date\^\d+\^[^|>]*\|[^<>]*>" + f"|<@{ONCALL}>|<!subteam\\^{ONCALL_GROUP}>"
+    r"<!date\^\d+\^[^|>]*\|[^<>]*>|<#C0DIGEST>" + f"|<@{ONCALL}>|<!subteam\\^{ONCALL_GROUP}>"
 )
 _BARE_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
 _PINGS = ("<!channel>", "<!here>", "<!everyone>", "<@U123>", "<!subteam^", "<https://evil")

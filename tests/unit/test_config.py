@@ -104,7 +104,7 @@ def test_a_file_that_is_not_a_mapping_says_which_keys_it_needs(tmp_path: Path) -
 
     assert (
         error_of(path)
-        == f"{path}: the file must be a mapping with the keys defaults, pairs, digest, access"
+        == f"{path}: the file must be a mapping with the keys defaults, pairs, digest, access, alerts, routes"
     )
 
 
@@ -214,3 +214,72 @@ def test_the_digest_day_is_the_day_where_the_digest_is_read(tmp_path: Path) -> N
 
     assert digest_day(config.digest, late) == date(2026, 12, 2)
     assert digest_day(None, late) == date(2026, 12, 1)
+
+
+def test_the_alerts_and_routes_sections_are_read_as_the_example_spells_them(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "digest:\n  channel: C0DIGEST\n"
+        "alerts:\n  check_interval: 1m\n  for: 1h\n  repeat_interval: 12h\n"
+        "routes:\n"
+        "  - provider: 'orders-*'\n    channel: C0ORDERS\n    oncall_usergroups: ['@orders-oncall']\n"
+        "  - consumer: mobile-app\n    channel: C0MOBILE\n"
+    )
+    config = load_config(write(tmp_path, text))
+
+    assert config.alerts.check_interval == timedelta(minutes=1)
+    assert config.alerts.sustain == timedelta(hours=1)
+    assert config.alerts.repeat_interval == timedelta(hours=12)
+    first, second = config.routes
+    assert (first.provider, first.consumer, first.channel) == ("orders-*", None, "C0ORDERS")
+    assert first.oncall_usergroups == ("orders-oncall",)
+    assert (second.provider, second.consumer, second.oncall_usergroups) == (None, "mobile-app", ())
+
+
+def test_without_a_file_alerts_wait_30m_check_every_5m_and_remind_daily() -> None:
+    alerts = Config().alerts
+
+    assert (alerts.check_interval, alerts.sustain, alerts.repeat_interval) == (
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=24),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("alerts:\n  for: soon\n", "alerts.for: 'soon' is not a duration"),
+        (
+            "alerts:\n  sustain: 30m\n",
+            "alerts.sustain: unknown key; accepted here: check_interval, for, repeat_interval",
+        ),
+        (
+            "digest:\n  channel: C0DIGEST\nroutes:\n  - provider: x\n    channel: '#team'\n",
+            "routes[0].channel: '#team' is not a Slack channel ID",
+        ),
+        (
+            "digest:\n  channel: C0DIGEST\nroutes:\n  - provider: x\n",
+            "routes[0].channel: is required",
+        ),
+        (
+            "routes:\n  - provider: 'orders-*'\n    channel: C0ORDERS\n",
+            "routes: pairs that match no route alert in digest.channel, and there is none",
+        ),
+    ],
+)
+def test_alerts_and_routes_errors_name_the_key_and_what_is_accepted(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    path = write(tmp_path, text)
+
+    assert f"{path}: {said}" in error_of(path)
+
+
+def test_routes_may_stand_without_a_digest_when_the_last_catches_every_pair(
+    tmp_path: Path,
+) -> None:
+    text = "routes:\n  - provider: 'orders-*'\n    channel: C0ORDERS\n  - channel: C0REST\n"
+
+    assert len(load_config(write(tmp_path, text)).routes) == 2

@@ -67,7 +67,14 @@ def test_the_bot_asks_for_exactly_the_scopes_it_uses() -> None:
     scopes = _manifest()["oauth_config"]["scopes"]["bot"]
 
     assert sorted(scopes) == sorted(
-        {"commands", "chat:write", "chat:write.public", "usergroups:read"}
+        {
+            "commands",
+            "chat:write",
+            "chat:write.public",
+            "usergroups:read",
+            "channels:history",
+            "groups:history",
+        }
     )
 
 
@@ -97,6 +104,7 @@ def _app() -> AsyncApp:
         monitor=unused,
         runner=unused,
         digest=unused,
+        alerter=unused,
         poster=unused,
         authoriser=unused,
         health=Health(clock),

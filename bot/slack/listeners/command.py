@@ -16,6 +16,7 @@ from bot.domain.command import Command, Invalid, TokenTyped, parse
 from bot.domain.webhook_choice import dispatching
 from bot.errors import BrokerError, SlackError
 from bot.slack.guard import allowed_here, operator
+from bot.slack.listeners import alerts
 from bot.slack.listeners.tests import start_test
 from bot.slack.replies import Reply
 from bot.slack.services import Services
@@ -49,7 +50,10 @@ async def handle(services: Services, command: dict[str, Any], reply: Reply) -> N
         return
     if parsed.restricted:
         await reply.ack(build_checking(parsed.name))
-        if not await operator(services, reply, f"run `/pact {parsed.name}`"):
+        # A silence is checked against the on-call groups of the routes of what it covers.
+        if parsed.name not in alerts.ROUTED and not await operator(
+            services, reply, f"run `/pact {parsed.name}`"
+        ):
             return
     await _SUBCOMMANDS[parsed.name](services, parsed, command, reply)
 
@@ -99,4 +103,12 @@ async def _help(services: Services, parsed: Command, _: dict[str, Any], reply: R
     await reply.ack(build_help())
 
 
-_SUBCOMMANDS = {"status": _status, "test": _test, "digest": _digest, "help": _help}
+_SUBCOMMANDS = {
+    "status": _status,
+    "test": _test,
+    "silence": alerts.silence,
+    "unsilence": alerts.unsilence,
+    "silences": alerts.silences,
+    "digest": _digest,
+    "help": _help,
+}
