@@ -104,7 +104,11 @@ class DigestPoster:
                 where = Posted(str(claimed.value["channel"]), str(notice))
                 await self._poster.update(where.channel, where.ts, messages[0])
             else:
-                where = await self._poster.post(channel, messages[0])
+                tried = await self._tried(key, channel, claimed)
+                if tried is None:
+                    return Outcome("another replica took the day over")
+                claimed, found = tried
+                where = found or await self._poster.post(channel, messages[0], mark=key)
         except SlackError as error:
             return await self._record(key, claimed, {"state": "failed", "reason": str(error)})
         # Recorded before the thread replies: from here on a retry must not post the digest
@@ -116,6 +120,22 @@ class DigestPoster:
         if posted is None:
             return Outcome("posted, but another replica wrote the day too")
         return await self._send_thread(key, posted, day)
+
+    async def _tried(
+        self, key: str, channel: str, claimed: Document
+    ) -> tuple[Document, Posted | None] | None:
+        """Record that the post is being tried; if it was tried before, the message that try
+        left in Slack, if any: a process may die, or an answer be lost, after Slack took it."""
+        since = claimed.value.get("tried_at")
+        now = self._clock()
+        value = dict(claimed.value) | {"tried_at": since or now.isoformat()}
+        written = await self._store.put(key, value, expected=claimed.version)
+        if written is None:
+            return None
+        if since is None:
+            return written, None
+        ts = await self._poster.find(channel, key, datetime.fromisoformat(str(since)))
+        return written, Posted(channel, ts) if ts else None
 
     async def _send_thread(self, key: str, document: Document, day: date) -> Outcome:
         """Send the digest's thread replies still to send, recording each one sent."""

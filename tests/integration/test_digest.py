@@ -306,3 +306,47 @@ async def test_with_redis_one_replica_leads_and_another_takes_over_within_a_minu
         await b.run_digest()
 
     assert len(digests(slack)) == 1
+
+
+async def test_a_digest_whose_answer_was_lost_is_found_on_the_retry_not_posted_again(
+    broker: SampleBroker, tmp_path: Path, clock: Clock
+) -> None:
+    with SampleSlack(clock=clock) as slack:  # its message times follow the bot's clock
+        slack.fail_next("chat.postMessage", status=500, done=True)  # posted; the answer is lost
+        store = SqliteStore(tmp_path / "pactbot.sqlite3", clock=clock)
+        async with running_bot(broker=broker, slack=slack, store=store, clock=clock) as bot:
+            first = await bot.bot.services.digest.daily()
+            clock.advance(minutes=30)
+            second = await bot.bot.services.digest.daily()
+
+        assert first.retry_at == NOW + timedelta(minutes=30)
+        assert second.said == "posted"
+        assert len(digests(slack)) == 1
+
+
+async def test_a_replica_that_died_posting_the_digest_is_not_posted_for_twice(
+    broker: SampleBroker, tmp_path: Path, clock: Clock
+) -> None:
+    with SampleSlack(clock=clock) as slack:
+        store = SqliteStore(tmp_path / "pactbot.sqlite3", clock=clock)
+        async with running_bot(
+            broker=broker, slack=slack, store=store, clock=clock, holder="dead"
+        ) as dying:
+            await dying.bot.services.digest.daily()
+            # As if it died between Slack's answer and its own record: the day still "tried".
+            key = f"digest:{CHANNEL}:2026-12-01"
+            found = await store.get(key)
+            assert found is not None
+            value = {k: v for k, v in found.value.items() if k in ("tried_at", "at")}
+            await store.put(
+                key, value | {"state": "claimed", "holder": "dead"}, expected=found.version
+            )
+        clock.advance(minutes=11)
+        taking_over = SqliteStore(tmp_path / "pactbot.sqlite3", clock=clock)
+        async with running_bot(
+            broker=broker, slack=slack, store=taking_over, clock=clock, holder="next"
+        ) as next_one:
+            outcome = await next_one.bot.services.digest.daily()
+
+        assert outcome.said == "posted"
+        assert len(digests(slack)) == 1
