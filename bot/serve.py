@@ -17,6 +17,10 @@ async def serve(context: Context, *, port: int | None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Every job run and every request at INFO would bury what pactbot itself says; their
+    # failures still show. /metrics counts the requests.
+    for chatty in ("apscheduler", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     store = open_store(service.pactbot_store_url)
     await store.ping()
     async with assemble(

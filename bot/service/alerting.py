@@ -242,6 +242,7 @@ class Alerter:
                 )
                 continue
             done.add(action.id)
+            log.info("alert %s: %s done", action.alert, action.step.value)
             if ts is not None:
                 posted[action.alert] = ts
                 alert = state.alert(action.alert)

@@ -42,20 +42,27 @@ async def evaluate(bot: Running, clock: Clock, times: int = 1, *, every: float =
 
 
 def alerts(slack: SampleSlack, channel: str = CHANNEL) -> list[Message]:
-    """The alert messages of `channel`, firing or resolved: its top-level marked messages."""
-    return [m for m in slack.in_channel(channel) if m.thread_ts is None and m.metadata]
+    """The alert messages of `channel`, firing or resolved."""
+    return [m for m in slack.in_channel(channel) if m.thread_ts is None and _step(m)]
 
 
 def marked(slack: SampleSlack) -> list[Message]:
     """Every message of an alert step Slack shows (alerts, reminders, resolution notes), oldest
     first; a call Slack refused shows nothing."""
-    with_mark = [message for message in slack.messages.values() if message.metadata]
+    with_mark = [message for message in slack.messages.values() if _step(message)]
     return sorted(with_mark, key=lambda message: float(message.ts))
 
 
 def steps(slack: SampleSlack) -> list[str]:
     """The step each of them was posted for: `post`, `remind` or `resolve`, oldest first."""
-    return [m.metadata["event_payload"]["mark"].split(":")[1] for m in marked(slack)]
+    return [_step(message) or "" for message in marked(slack)]
+
+
+def _step(message: Message) -> str | None:
+    """The alert step a message was posted for (its mark is `<alert>:<step>:<time>`)."""
+    mark = str((message.metadata or {}).get("event_payload", {}).get("mark", ""))
+    parts = mark.split(":")
+    return parts[1] if len(parts) == 3 and parts[1] in ("post", "remind", "resolve") else None
 
 
 def thread(slack: SampleSlack, message: Message) -> list[str]:

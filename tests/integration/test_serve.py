@@ -40,15 +40,15 @@ def child_env(**values: str) -> dict[str, str]:
 def serving_env(
     broker_url: str, slack: SampleSlack, tmp_path: Path, **values: str
 ) -> dict[str, str]:
-    return child_env(
-        PACT_BROKER_BASE_URL=broker_url,
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_API_BASE_URL=slack.url + "/api/",
-        PORT=str(free_port()),
+    defaults = {
+        "PACT_BROKER_BASE_URL": broker_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_BASE_URL": slack.url + "/api/",
+        "PORT": str(free_port()),
         # tmp_path is absolute: sqlite:/// and then /tmp/…, four slashes in all.
-        PACTBOT_STORE_URL=f"sqlite:///{tmp_path / 'pactbot.sqlite3'}",
-        **values,
-    )
+        "PACTBOT_STORE_URL": f"sqlite:///{tmp_path / 'pactbot.sqlite3'}",
+    }
+    return child_env(**(defaults | values))
 
 
 @dataclass
