@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.commands import Context
+from bot.service.collector import tune_collector
 from bot.service.runtime import assemble, run
 from bot.settings import service_settings, slack_settings
 from bot.store.factory import open_store
@@ -31,6 +32,7 @@ async def serve(context: Context, *, port: int | None) -> int:
         github_api_url=context.github_api_url,
         clock=context.clock,
     ) as bot:
+        tune_collector()
         app_token = slack.app_token.get_secret_value() if slack.app_token else None
         await run(bot, port=service.port, app_token=app_token)
     return 0

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.errors import BrokerBadResponse
 
+Model = TypeVar("Model", bound=BaseModel)
 
-def json_body(response: httpx.Response, endpoint: str) -> object:
+
+def json_model(response: httpx.Response, endpoint: str, model: type[Model]) -> Model:
+    """The body as `model`; parsed and validated in one pass (pydantic-core's own JSON parser:
+    the dashboard of a large broker is megabytes, read every few minutes)."""
     content_type = response.headers.get("content-type", "")
-    text = response.text
-    if "html" in content_type or text.lstrip()[:1] == "<":
+    if "html" in content_type or response.content.lstrip()[:1] == b"<":
         raise BrokerBadResponse(
             endpoint,
             "an HTML page instead of JSON: a proxy or login page answered; check "
@@ -20,10 +25,12 @@ def json_body(response: httpx.Response, endpoint: str) -> object:
     if "json" not in content_type:
         raise BrokerBadResponse(endpoint, f"{content_type or 'no content type'} instead of JSON")
     try:
-        return response.json()
-    except ValueError:
-        start = text[:60].replace("\n", " ")
-        raise BrokerBadResponse(endpoint, f"malformed JSON (starts {start!r})") from None
+        return model.model_validate_json(response.content)
+    except ValidationError as error:
+        if error.errors()[0]["type"] == "json_invalid":
+            start = response.text[:60].replace("\n", " ")
+            raise BrokerBadResponse(endpoint, f"malformed JSON (starts {start!r})") from None
+        raise BrokerBadResponse(endpoint, missing_field(error)) from None
 
 
 def missing_field(error: ValidationError) -> str:

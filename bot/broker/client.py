@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from bot import __version__
 from bot.broker import answers, schema
@@ -240,11 +240,7 @@ class BrokerClient:
 
     def _decode(self, response: httpx.Response, endpoint: str, model: type[Model]) -> Model:
         self._check(response, endpoint)
-        data = answers.json_body(response, endpoint)
-        try:
-            return model.model_validate(data)
-        except ValidationError as error:
-            raise BrokerBadResponse(endpoint, answers.missing_field(error)) from None
+        return answers.json_model(response, endpoint, model)
 
     def _check(self, response: httpx.Response, endpoint: str) -> None:
         """Raise the error an HTTP status means; 2xx passes."""

@@ -26,23 +26,26 @@ def latest_per_pair(items: Iterable[schema.DashboardItem]) -> dict[PairKey, sche
     """Collapse dashboard rows (one per tag or environment, too) to each pair's newest pact."""
     latest: dict[PairKey, schema.DashboardItem] = {}
     for item in items:
-        key = PairKey(item.consumer.name, item.provider.name)
+        key = PairKey(item.consumer, item.provider)
         known = latest.get(key)
-        if known is None or item.pact.created_at > known.pact.created_at:
+        if known is None or item.published_at > known.published_at:
             latest[key] = item
     return latest
 
 
-def to_record(item: schema.DashboardItem, history: History | None = None) -> PairRecord:
-    version = item.consumer.version
+def to_record(
+    key: PairKey, item: schema.DashboardItem, history: History | None = None
+) -> PairRecord:
+    """`item`, the dashboard row of the pair `key`, as pactbot's facts."""
+    result = item.latest_verification_result
     return PairRecord(
-        key=PairKey(item.consumer.name, item.provider.name),
-        latest_pact=Pact(
-            published_at=item.pact.created_at,
-            consumer_version=version.number if version else "",
-            branch=version.branch if version else None,
+        key=key,
+        latest_pact=Pact(item.published_at, item.consumer_version or "", item.branch),
+        latest_verification=(
+            Verification(result.verified_at, result.success, item.provider_version)
+            if result
+            else None
         ),
-        latest_verification=_verification(item.latest_verification_result, item.provider),
         history=history,
     )
 

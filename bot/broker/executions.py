@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from bot.broker import convert, schema
@@ -30,13 +30,14 @@ async def read_executions(
     client: BrokerClient,
     webhooks: Sequence[Webhook],
     records: Sequence[PairRecord],
-    status_links: dict[PairKey, str],
+    status_link: Callable[[PairKey], str],
     first_pacts: dict[PairKey, str],
 ) -> dict[str, tuple[Execution, ...]]:
-    """The known real executions of each of `webhooks`, oldest first."""
+    """The known real executions of each of `webhooks`, oldest first; `status_link` gives a
+    pair's webhook status (only the few pairs read are asked for)."""
     chosen = history_pairs(webhooks, records)
     pairs = sorted(set(chosen.values()))
-    read = await asyncio.gather(*(client.webhook_status(status_links[pair]) for pair in pairs))
+    read = await asyncio.gather(*(client.webhook_status(status_link(pair)) for pair in pairs))
     statuses = dict(zip(pairs, read, strict=True))
     by_uuid = {webhook.uuid: webhook for webhook in webhooks}
     histories = await asyncio.gather(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AliasPath, AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class _Json(BaseModel):
@@ -48,17 +48,25 @@ class VerificationResult(_Json):
     verified_at: AwareDatetime = Field(alias="verifiedAt")
 
 
-class DashboardLinks(_Json):
-    webhook_status: Link = Field(alias="pb:webhook-status")
-
-
 class DashboardItem(_Json):
-    consumer: Pacticipant
-    provider: Pacticipant
-    pact: PublishedPact
+    """One dashboard row, flattened to what pactbot reads: a large broker's dashboard is
+    thousands of rows, read every few minutes, and each nested model is an object more."""
+
+    consumer: str = Field(validation_alias=AliasPath("consumer", "name"))
+    consumer_version: str | None = Field(
+        None, validation_alias=AliasPath("consumer", "version", "number")
+    )
+    branch: str | None = Field(None, validation_alias=AliasPath("consumer", "version", "branch"))
+    provider: str = Field(validation_alias=AliasPath("provider", "name"))
+    provider_version: str | None = Field(
+        None, validation_alias=AliasPath("provider", "version", "number")
+    )
+    published_at: AwareDatetime = Field(validation_alias=AliasPath("pact", "createdAt"))
     # Present and null when the latest pact's content was never verified.
-    latest_verification_result: VerificationResult | None = Field(alias="latestVerificationResult")
-    links: DashboardLinks = Field(alias="_links")
+    latest_verification_result: VerificationResult | None = Field(
+        validation_alias="latestVerificationResult"
+    )
+    webhook_status: str = Field(validation_alias=AliasPath("_links", "pb:webhook-status", "href"))
 
 
 class Dashboard(_Json):

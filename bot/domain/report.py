@@ -99,10 +99,20 @@ def build_report(snapshot: Snapshot, rule_for: Callable[[PairKey], Rule], now: d
         WebhookView(webhook, _health_of(webhook, snapshot)) for webhook in snapshot.webhooks
     )
     verifying = [view for view in views if view.webhook.triggers_verification]
+    # Most webhooks name their provider: only those of the pair's provider (and the unscoped
+    # ones) need asking, not every webhook for every pair.
+    by_provider: dict[str, tuple[WebhookView, ...]] = {}
     rows = []
     for record in snapshot.pairs:
         rule = rule_for(record.key)
-        covering = tuple(view for view in verifying if view.webhook.scope.covers(record.key))
+        provider = record.key.provider
+        if provider not in by_provider:
+            by_provider[provider] = tuple(
+                view for view in verifying if view.webhook.scope.provider in (None, provider)
+            )
+        covering = tuple(
+            view for view in by_provider[provider] if view.webhook.scope.covers(record.key)
+        )
         rows.append(PairRow(record, rule, assess(record, rule, now), covering))
     rows.sort(key=_urgency)
     return Report(snapshot.taken_at, tuple(rows), views)

@@ -124,14 +124,17 @@ class Alerter:
         default = self._default
         report, error = await self._read()
         found = await self._store.get(ALERTS)
-        if found is not None and load_alerts(found).outbox:
-            found = await self._flush(found, recovering=True)
         record = load_alerts(found)
+        if found is not None and record.outbox:
+            found = await self._flush(found, recovering=True)
+            record = load_alerts(found)
         setup = Setup(self._rules, self._routes, default, await self.silences())
         now = self._clock()
         state, actions = evaluate(record.state, report, error, setup, now)
         # Steps Slack refused last time stay ahead of the new ones, in order.
         outbox = (*record.outbox, *actions)
+        if not outbox and state == record.state:
+            return  # most evaluations: nothing changed, nothing to write or say
         written = await self._store.put(
             ALERTS,
             AlertRecord.of(state, outbox, record.outbox_at or now).dump(),

@@ -186,7 +186,7 @@ def test_a_missing_link_in_an_answer_is_named(cli_broker: SampleBroker, run: Run
 
     assert ran.code == 2
     assert (
-        "unexpected answer from GET /dashboard: the field items.0._links.pb:webhook-status is missing"
+        "unexpected answer from GET /dashboard: the field items.0._links.pb:webhook-status.href is missing"
         in ran.err
     )
 

@@ -63,4 +63,4 @@ def test_dashboard_rows_collapse_to_each_pairs_newest_pact() -> None:
     latest = latest_per_pair(items)
 
     assert list(latest) == [PAIR]
-    assert latest[PAIR].pact.created_at == datetime.fromisoformat("2026-11-28T09:58:48+00:00")
+    assert latest[PAIR].published_at == datetime.fromisoformat("2026-11-28T09:58:48+00:00")
