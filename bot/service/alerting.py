@@ -77,6 +77,8 @@ class Alerter:
         clock: Callable[[], datetime],
     ) -> None:
         self._routes, self._default = routes_of(config)
+        if self._default is None:
+            log.warning("alerts are off: pactbot.yml sets no digest.channel and no routes")
         self._oncall = config.access.oncall_usergroups
         self._rules = Rules(config.alerts.sustain, config.alerts.repeat_interval)
         self._monitor = monitor
