@@ -4,9 +4,11 @@ The sample broker (5,000 pairs, 20 webhooks, 2% of the pairs stale behind a dead
 and the sample Slack run in a process of their own, so that their work is not counted. This
 process assembles the bot as `pactbot serve` does, on a Redis of its own (a redis-server on a
 free loopback port), and runs the leader's evaluation again and again, the clock moving five
-minutes each time, as `alerts.check_interval` would. Per evaluation it measures the bot's CPU
-time (`time.process_time`), the Redis round trips (counted on the connection; a pipeline is one)
-and the commands Redis ran (`INFO commandstats`); and the process's RSS at the start and end.
+minutes each time, as `alerts.check_interval` would. Every tenth evaluation the broker changes:
+five stale pairs are verified (they leave the alert) and five more go stale (they join it). Per
+evaluation it measures the bot's CPU time (`time.process_time`), the Redis round trips (counted
+on the connection; a pipeline is one) and the commands Redis ran (`INFO commandstats`); and the
+process's RSS at the start and end.
 
     python benchmarks/alerts_scale.py [--evaluations 1000]
 
@@ -35,6 +37,7 @@ from bot.config import Config
 from bot.sample.broker import SampleBroker
 from bot.sample.slack import SampleSlack
 from bot.sample.story import scaled_world
+from bot.sample.world import World
 from bot.service.collector import tune_collector
 from bot.service.runtime import assemble
 from bot.settings import BrokerSettings, SlackSettings
@@ -68,12 +71,27 @@ class Clock:
 
 
 def serve_fakes(pipe: Connection) -> None:
-    """In a process of its own: the sample broker and Slack, until the pipe says stop."""
+    """In a process of its own: the sample broker and Slack; the pipe says when the broker
+    changes, and when to stop."""
     world = scaled_world(NOW, pairs=PAIRS, webhooks=WEBHOOKS, stale=STALE)
     with SampleBroker(world) as broker, SampleSlack() as slack:
         pipe.send((broker.url, slack.url))
-        pipe.recv()
+        while (round_ := pipe.recv()) != "stop":
+            churn(world, round_)
+            pipe.send("changed")
         pipe.send(len(broker.requests))
+
+
+def churn(world: World, round_: int) -> None:
+    """Five stale pairs of the dead token's provider verified, five of its fresh ones stale."""
+    with world.lock:
+        for number in range(5):
+            turn = (round_ * 5 + number) % STALE
+            leaving = (f"consumer-{turn:04d}", "provider-000")
+            joining = (f"consumer-{STALE + turn:04d}", "provider-000")
+            world.verify(world.latest(*leaving), at=NOW)
+            version = f"2.{round_}.{number}"
+            world.publish(*joining, version, at=NOW - timedelta(days=2), content=version)
 
 
 def rss_mb() -> float:
@@ -86,7 +104,7 @@ def rss_mb() -> float:
 
 def commands_run(server: redis.Redis) -> int:
     """Every command Redis ran so far, bar the INFO calls that ask."""
-    stats: dict[str, dict[str, int]] = server.info("commandstats")  # type: ignore[assignment]
+    stats: dict[str, dict[str, int]] = server.info("commandstats")
     return sum(entry["calls"] for name, entry in stats.items() if name != "cmdstat_info")
 
 
@@ -95,7 +113,7 @@ async def no_wait(seconds: float) -> None:
 
 
 async def evaluate_many(
-    broker_url: str, slack_url: str, redis_url: str, evaluations: int
+    broker_url: str, slack_url: str, redis_url: str, evaluations: int, fakes: Connection
 ) -> dict[str, Any]:
     clock = Clock()
     pool = redis.asyncio.ConnectionPool.from_url(redis_url, connection_class=CountingConnection)
@@ -120,6 +138,9 @@ async def evaluate_many(
             for number in range(evaluations):
                 if number == 10:  # warmed up: scripts loaded, the alert fired, caches full
                     figures["rss_start"] = rss_mb()
+                if number % 10 == 9:
+                    fakes.send(number // 10)
+                    fakes.recv()
                 trips, commands = CountingConnection.sent, commands_run(server)
                 started = time.process_time()
                 await alerter.evaluate()
@@ -139,8 +160,10 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def report(figures: dict[str, Any], evaluations: int, broker_requests: int) -> bool:
-    cpu = [seconds * 1000 for seconds in figures["cpu"][10:]]
-    trips, commands = figures["trips"][10:], figures["commands"][10:]
+    cpu = [seconds * 1000 for seconds in figures["cpu"]]
+    trips, commands = figures["trips"], figures["commands"]
+    # An evaluation that changes nothing reads the alerts and the silences, and writes nothing.
+    busy = [ms for ms, trip in zip(cpu, trips, strict=True) if trip > 2]
     start, end = figures["rss_start"], figures["rss_end"]
     print(
         f"{evaluations} evaluations of {PAIRS} pairs, {WEBHOOKS} webhooks, {STALE} stale; "
@@ -156,6 +179,10 @@ def report(figures: dict[str, Any], evaluations: int, broker_requests: int) -> b
         f"Redis round trips per evaluation: median {statistics.median(trips):.0f}, "
         f"max {max(trips)} (target <= {ROUND_TRIPS_TARGET}); commands (INFO commandstats): "
         f"median {statistics.median(commands):.0f}, max {max(commands)}"
+    )
+    print(
+        f"evaluations that changed the alerts (and said it in Slack): {len(busy)}, "
+        f"CPU median {statistics.median(busy):.0f} ms, max {max(busy):.0f} ms"
     )
     print(f"RSS: {start:.1f} MB after 10 evaluations, {end:.1f} MB after {evaluations}")
     met = {
@@ -183,7 +210,7 @@ def main() -> int:
         server.start()
         try:
             figures = asyncio.run(
-                evaluate_many(broker_url, slack_url, server.url, args.evaluations)
+                evaluate_many(broker_url, slack_url, server.url, args.evaluations, ours)
             )
         finally:
             server.stop()

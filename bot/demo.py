@@ -14,11 +14,15 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import commands
+from bot.blocks.alert import build_alert
 from bot.blocks.digest import build_digest
+from bot.blocks.limits import Message
 from bot.broker.client import BrokerClient
 from bot.config import Config, digest_day
+from bot.domain.alerts import AlertState, Route, Rules, Setup, evaluate
 from bot.domain.report import Report
 from bot.domain.webhooks import DEFAULT_GITHUB_API_URL
+from bot.duration import format_duration
 from bot.errors import PactbotError
 from bot.reader import read_report
 from bot.render.slack_text import messages_text
@@ -27,6 +31,7 @@ from bot.sample.story import ORDERS_WEBHOOK, demo_world
 from bot.settings import BrokerSettings
 
 _TOKEN = "demo-read-write-token"  # the sample broker's own, never a real credential
+_CHANNEL = "C0DEMO"
 
 
 async def run_demo(out: TextIO) -> int:
@@ -69,6 +74,10 @@ async def run_demo(out: TextIO) -> int:
         report = await _report(broker.url, config, now)
     messages = build_digest(report, day=digest_day(config.digest, report.taken_at))
     out.write("\nThe daily digest, as the channel reads it:\n\n" + messages_text(messages))
+    out.write(
+        f"\nThe alert on-call gets once that has lasted {format_duration(config.alerts.sustain)} "
+        "(alerts.for):\n\n" + messages_text([_alert(report, config)])
+    )
     path = Path(tempfile.gettempdir()) / "pactbot-demo-digest.json"
     commands.write_blocks(path, messages)
     out.write(
@@ -76,6 +85,15 @@ async def run_demo(out: TextIO) -> int:
         "Builder to see it).\nPoint PACT_BROKER_BASE_URL at your own broker to see yours.\n"
     )
     return 0
+
+
+def _alert(report: Report, config: Config) -> Message:
+    """The alert the same reading raises when it was also the reading `alerts.for` ago."""
+    rules = Rules(config.alerts.sustain, config.alerts.repeat_interval)
+    setup = Setup(rules, [], Route(_CHANNEL))
+    earlier, _ = evaluate(AlertState(), report, None, setup, report.taken_at - rules.sustain)
+    state, _ = evaluate(earlier, report, None, setup, report.taken_at)
+    return build_alert(state.alerts[0], report.taken_at)
 
 
 async def _report(url: str, config: Config, now: datetime) -> Report:

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.limits import Block, Message, pack_lines
-from bot.domain.alerts import Alert, Cause, Kind, Member, Silence, silence_for
+from bot.domain.alerts import Alert, Cause, Kind, Member, Silence
+from bot.domain.model import PairKey
 from bot.duration import format_duration
 
 # A message someone reads at 3 a.m.: the first causes (a section and buttons each) and pairs,
@@ -68,9 +69,14 @@ def _cause(cause: Cause, members: list[Member]) -> list[Block]:
 
 def _line(member: Member, now: datetime, silences: Sequence[Silence]) -> str:
     state = member.state.value.replace("_", " ")
-    stale = format_duration(now - member.stale_since)
-    line = f"• {kit.name_of(member.pair)} · {state} · stale for {stale}"
-    silence = silence_for(member.pair, silences, now)
+    # A date, not an age: the message is edited only when what it lists changes.
+    since = (
+        f"waiting since {mrkdwn.date(member.waiting_since)}"
+        if member.waiting_since
+        else f"stale since {mrkdwn.date(member.stale_since)}"
+    )
+    line = f"• {kit.name_of(member.pair)} · {state} · {since}"
+    silence = next((s for s in silences if s.id == member.silenced_by), None)
     if silence is not None:
         line += f" · {kit.silenced(silence)}"
     return line
@@ -87,7 +93,7 @@ def _resolved(alert: Alert, now: datetime) -> Message:
     lasted = format_duration((alert.resolved_at or now) - alert.fired_at)
     pairs = ", ".join(kit.name_of(pair) for pair in alert.seen[:30])
     more = f" and {len(alert.seen) - 30} more" if len(alert.seen) > 30 else ""
-    text = f":white_check_mark: *Resolved* after {lasted}: verified again, {pairs}{more}."
+    text = f":white_check_mark: *Resolved* after {lasted}: none of {pairs}{more} waits here now."
     return Message(f"Resolved after {lasted}", [kit.section(text), kit.context(_footer(alert))])
 
 
@@ -127,6 +133,14 @@ def build_resolution(alert: Alert, now: datetime) -> Message:
     lasted = format_duration((alert.resolved_at or now) - alert.fired_at)
     text = f":white_check_mark: Resolved: it lasted {lasted}."
     return Message(f"Resolved: it lasted {lasted}", [kit.section(text)])
+
+
+def build_joined(alert: Alert, pairs: Sequence[PairKey]) -> Message:
+    """The note, in the thread and the channel, when pairs newly fire into an open alert."""
+    names = ", ".join(kit.name_of(pair) for pair in pairs[:20])
+    more = f" and {len(pairs) - 20} more" if len(pairs) > 20 else ""
+    text = f":rotating_light: Now stuck too: {names}{more}."
+    return Message(f"{_pairs(len(pairs))} more stuck without a verification", [kit.section(text)])
 
 
 def _pairs(count: int, kind: str = "") -> str:

@@ -108,6 +108,8 @@ def _alert_line(alert: Alert, now: datetime) -> str:
     )
     age = format_duration(now - alert.fired_at)
     line = f":rotating_light: Alert in {where}: {what}, firing for {age}"
+    if not alert.loud:
+        line += " · :mute: every pair of it silenced"
     if alert.acked_by:
         line += f" · acknowledged by {mrkdwn.user(alert.acked_by)}"
     return line

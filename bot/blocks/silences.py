@@ -31,7 +31,7 @@ def build_silences(silences: Sequence[Silence]) -> Message:
     ordered = sorted(silences, key=lambda silence: silence.ends_at)
     lines = [f"`{silence.id}` {_what(silence)} {kit.silence_terms(silence)}" for silence in ordered]
     blocks = [kit.section(text) for text in pack_lines(lines)]
-    blocks.append(kit.context("`/pact unsilence <id>` ends one now."))
+    blocks.append(kit.context("`/pact unsilence &lt;id&gt;` ends one now."))
     return Message(f"{_count(silences)} in force", blocks)
 
 

@@ -43,6 +43,7 @@ class Step(StrEnum):
 
     POST = "post"  # the alert's message
     UPDATE = "update"  # the message, edited in place
+    JOIN = "join"  # edited, and the pairs that newly fired said in its thread (and channel)
     REMIND = "remind"  # a reminder in its thread
     RESOLVE = "resolve"  # the message edited to resolved, and a note in its thread
 
@@ -86,14 +87,11 @@ class Silence:
     ends_at: datetime
 
     def covers(self, pair: PairKey, now: datetime) -> bool:
-        return (
-            self.starts_at <= now < self.ends_at
-            and pair.provider == self.provider
-            and self.consumer in (None, pair.consumer)
-        )
+        return self.starts_at <= now < self.ends_at and self.names(pair)
 
-    def __str__(self) -> str:
-        return f"{self.consumer}/{self.provider}" if self.consumer else self.provider
+    def names(self, pair: PairKey) -> bool:
+        """Whether `pair` is what this silence is of, whenever it is in force."""
+        return pair.provider == self.provider and self.consumer in (None, pair.consumer)
 
 
 def silence_for(pair: PairKey, silences: Sequence[Silence], now: datetime) -> Silence | None:
@@ -117,10 +115,10 @@ class Member:
 
     pair: PairKey
     state: State
-    reason: str
     stale_since: datetime  # since when every reading said stale
     cause: str | None = None  # the failing webhook that explains it
     silenced_by: str | None = None  # the id of the silence that covers it
+    waiting_since: datetime | None = None  # the broker's own date: its pact waits since then
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +155,8 @@ class Action:
     id: str
     step: Step
     alert: str  # the alert's id
+    at: datetime  # when it was decided: a message it left in Slack is no older
+    pairs: tuple[PairKey, ...] = ()  # for a JOIN: the pairs that newly fired
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +164,6 @@ class AlertState:
     # Every pair every reading since `since` has called stale; pairs leave at the first other one.
     watch: Mapping[PairKey, datetime] = field(default_factory=dict)
     broker_down_since: datetime | None = None
-    broker_error: str | None = None
     alerts: tuple[Alert, ...] = ()
 
     def alert(self, alert_id: str) -> Alert | None:
@@ -195,7 +194,8 @@ def evaluate(
         state, actions = _broker_up(state, setup, now)
         state, more = _pairs(state, report, setup, now)
         actions += more
-    state, reminders = _reminders(state, setup.rules, now)
+    # While the broker cannot be read, pair alerts are frozen: they do not remind either.
+    state, reminders = _reminders(state, setup.rules, now, pairs_too=report is not None)
     kept = tuple(
         a for a in state.alerts if a.resolved_at is None or now - a.resolved_at < KEEP_RESOLVED
     )
@@ -206,7 +206,7 @@ def _broker_down(
     state: AlertState, error: str, setup: Setup, now: datetime
 ) -> tuple[AlertState, list[Action]]:
     since = state.broker_down_since or now
-    state = replace(state, broker_down_since=since, broker_error=error)
+    state = replace(state, broker_down_since=since)
     standing = [a for a in state.alerts if a.kind is Kind.BROKER and a.firing]
     if standing or now - since < setup.rules.sustain:
         return state, []
@@ -227,7 +227,7 @@ def _broker_up(state: AlertState, setup: Setup, now: datetime) -> tuple[AlertSta
         if alert.kind is Kind.BROKER and alert.firing:
             state = state.with_alert(replace(alert, resolved_at=now))
             actions.append(_action(alert, Step.RESOLVE, now))
-    return replace(state, broker_down_since=None, broker_error=None), actions
+    return replace(state, broker_down_since=None), actions
 
 
 def _pairs(
@@ -288,6 +288,10 @@ def _channel(
         return state.with_alert(resolved), [_action(current, Step.RESOLVE, now)]
     seen = tuple(dict.fromkeys((*current.seen, *(m.pair for m in due))))
     changed = replace(current, members=tuple(due), causes=shown, seen=seen)
+    joined = tuple(m.pair for m in due if m.pair not in inside)
+    if joined:
+        # An edit notifies nobody: what newly fired is said in the thread, and the channel.
+        return state.with_alert(changed), [_action(current, Step.JOIN, now, joined)]
     if _looks(changed) == _looks(current):
         return state.with_alert(changed), []
     return state.with_alert(changed), [_action(current, Step.UPDATE, now)]
@@ -311,7 +315,12 @@ def _member(
     cause = view.webhook.uuid if view and view.webhook.uuid in causes else None
     silence = silence_for(row.key, silences, now)
     return Member(
-        row.key, row.state, row.freshness.reason, since, cause, silence.id if silence else None
+        row.key,
+        row.state,
+        since,
+        cause,
+        silence.id if silence else None,
+        row.freshness.waiting_since,
     )
 
 
@@ -329,27 +338,59 @@ def _causes(report: Report) -> dict[str, Cause]:
     }
 
 
-def _reminders(state: AlertState, rules: Rules, now: datetime) -> tuple[AlertState, list[Action]]:
+def _reminders(
+    state: AlertState, rules: Rules, now: datetime, *, pairs_too: bool
+) -> tuple[AlertState, list[Action]]:
     actions = []
     for alert in state.alerts:
         last = alert.reminded_at or alert.fired_at
-        quiet = not alert.loud or alert.acknowledged(now, rules)
+        frozen = alert.kind is Kind.PAIRS and not pairs_too
+        quiet = frozen or not alert.loud or alert.acknowledged(now, rules)
         if alert.firing and not quiet and now - last >= rules.repeat:
             state = state.with_alert(replace(alert, reminded_at=now))
             actions.append(_action(alert, Step.REMIND, now))
     return state, actions
 
 
-def acknowledge(state: AlertState, alert_id: str, by: str, now: datetime) -> AlertState | str:
-    """The state with `alert_id` acknowledged by `by`, or why nothing changed."""
+NOT_KEPT = "this alert is no longer kept: it resolved more than a week ago"
+RESOLVED = "this alert has resolved already"
+
+
+def acknowledge(
+    state: AlertState, alert_id: str, by: str, rules: Rules, now: datetime
+) -> tuple[AlertState, list[Action]] | str:
+    """The state with `alert_id` acknowledged by `by` and the edit that shows it, or why
+    nothing changed."""
     alert = state.alert(alert_id)
     if alert is None:
-        return "this alert is no longer kept: it resolved more than a week ago"
+        return NOT_KEPT
     if not alert.firing:
-        return "this alert has resolved already"
-    if alert.acked_by == by:
+        return RESOLVED
+    if alert.acked_by == by and alert.acknowledged(now, rules):
         return "you acknowledged this alert already"
-    return state.with_alert(replace(alert, acked_by=by, acked_at=now))
+    acked = replace(alert, acked_by=by, acked_at=now)
+    return state.with_alert(acked), [_action(acked, Step.UPDATE, now)]
+
+
+def apply_silences(
+    state: AlertState, silences: Sequence[Silence], now: datetime
+) -> tuple[AlertState, list[Action]]:
+    """Mark the pairs of firing alerts that `silences` cover now (and unmark the others), with
+    the edits that show it: a silence shows at once, not at the next evaluation."""
+    actions = []
+    for alert in state.alerts:
+        if alert.kind is not Kind.PAIRS or not alert.firing:
+            continue
+        members = tuple(
+            replace(
+                m, silenced_by=found.id if (found := silence_for(m.pair, silences, now)) else None
+            )
+            for m in alert.members
+        )
+        if members != alert.members:
+            state = state.with_alert(replace(alert, members=members))
+            actions.append(_action(alert, Step.UPDATE, now))
+    return state, actions
 
 
 def _id(channel: str, kind: str, now: datetime) -> str:
@@ -357,5 +398,5 @@ def _id(channel: str, kind: str, now: datetime) -> str:
     return digest.hexdigest()[:12]
 
 
-def _action(alert: Alert, step: Step, now: datetime) -> Action:
-    return Action(f"{alert.id}:{step.value}:{int(now.timestamp())}", step, alert.id)
+def _action(alert: Alert, step: Step, now: datetime, pairs: tuple[PairKey, ...] = ()) -> Action:
+    return Action(f"{alert.id}:{step.value}:{int(now.timestamp())}", step, alert.id, now, pairs)

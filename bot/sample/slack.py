@@ -58,6 +58,7 @@ class Message:
     thread_ts: str | None = None
     edits: int = 0
     metadata: Json = None
+    broadcast: bool = False  # a thread reply also shown in the channel (reply_broadcast)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,17 @@ class _Script:
     done: bool = False  # the call takes effect, only its answer is the failure (a lost answer)
 
 
+@dataclass(slots=True)
+class Hold:
+    """The next call of a method, kept unanswered until `release()`: a bot caught mid-call."""
+
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class _Refusal(Exception):
     """A Slack error answer (`{"ok": false, "error": code}`, HTTP 200)."""
 
@@ -133,6 +145,7 @@ class SampleSlack:
         self.home_views: dict[str, Json] = {}
         self._handles: dict[str, str] = {}
         self._scripts: dict[str, list[_Script]] = {}
+        self._holds: dict[str, Hold] = {}
         self._triggers: set[str] = set()
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._counter = itertools.count(1)
@@ -204,6 +217,20 @@ class SampleSlack:
             reply = _Reply(status, json.dumps(body).encode(), _JSON, dict(headers))
         with self._lock:
             self._scripts.setdefault(method, []).append(_Script(reply, times, after, done))
+
+    def hold(self, method: str) -> Hold:
+        """Keep the next call of `method` waiting (it is then answered as usual)."""
+        held = Hold()
+        with self._lock:
+            self._holds[method] = held
+        return held
+
+    def _wait_if_held(self, method: str) -> None:
+        with self._lock:
+            held = self._holds.pop(method, None)
+        if held is not None:
+            held.arrived.set()
+            held.released.wait(timeout=30)  # a test that forgets to release cannot hang
 
     def calls_to(self, method: str) -> list[Call]:
         """The calls of `method` so far, oldest first."""
@@ -330,7 +357,10 @@ class SampleSlack:
         thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
         ts = self._next_ts()
         metadata = _decoded(args.get("metadata")) or None
-        self.messages[(channel, ts)] = Message(channel, ts, text, blocks, thread_ts, 0, metadata)
+        broadcast = bool(thread_ts) and _flag(args.get("reply_broadcast"))
+        self.messages[(channel, ts)] = Message(
+            channel, ts, text, blocks, thread_ts, 0, metadata, broadcast
+        )
         message: Json = {
             "text": text,
             "username": self.identity.user,
@@ -611,6 +641,7 @@ def _handler_for(slack: SampleSlack) -> type[BaseHTTPRequestHandler]:
             # Each call is recorded once answered, so a test that waits for it sees its effect.
             if parts.path.startswith("/api/"):
                 method = parts.path.removeprefix("/api/")
+                slack._wait_if_held(method)
                 answer = slack._answer(method, headers, args)
                 slack._record(Call(method, http_method, headers, args, parts.path))
                 self._send(answer)

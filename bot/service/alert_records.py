@@ -1,15 +1,16 @@
 """The alerts and silences as the store keeps them: one document each, read and written whole.
 
 One document means one read and one compare-and-set write per evaluation, whatever the number
-of pairs; its outbox holds the Slack steps decided but not yet done, so that a replica that
-takes over finishes them instead of deciding again.
+of pairs. Its outbox holds the Slack steps decided but not yet done, in order; its claim says
+which replica is doing them, and until when, so that no other does them too while it lives,
+and one that finds the claim run out finishes them instead of deciding again.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from bot.domain.alerts import Action, Alert, AlertState, Silence
 from bot.domain.model import PairKey
@@ -28,37 +29,45 @@ class Watched(_Record):
     since: AwareDatetime
 
 
+class Pending(_Record):
+    action: Action
+    # Tried before, and Slack may have taken it: look for its message before doing it again.
+    tried: bool = False
+
+
+class Claim(_Record):
+    holder: str
+    until: AwareDatetime
+
+
 class AlertRecord(_Record):
     watch: tuple[Watched, ...] = ()
     broker_down_since: AwareDatetime | None = None
-    broker_error: str | None = None
     alerts: tuple[Alert, ...] = ()
-    outbox: tuple[Action, ...] = ()
-    # When the outbox was written: Slack's history is searched from here after a takeover.
-    outbox_at: AwareDatetime | None = None
+    outbox: tuple[Pending, ...] = ()
+    claim: Claim | None = None
 
     @property
     def state(self) -> AlertState:
         return AlertState(
             watch={watched.pair: watched.since for watched in self.watch},
             broker_down_since=self.broker_down_since,
-            broker_error=self.broker_error,
             alerts=self.alerts,
         )
 
-    @classmethod
-    def of(
-        cls, state: AlertState, outbox: tuple[Action, ...] = (), at: datetime | None = None
-    ) -> AlertRecord:
-        return cls(
-            watch=tuple(
-                Watched(pair=pair, since=since) for pair, since in sorted(state.watch.items())
-            ),
-            broker_down_since=state.broker_down_since,
-            broker_error=state.broker_error,
-            alerts=state.alerts,
-            outbox=outbox,
-            outbox_at=at if outbox else None,
+    def claimed_by_other(self, holder: str, now: datetime) -> bool:
+        return self.claim is not None and self.claim.holder != holder and now < self.claim.until
+
+    def with_state(self, state: AlertState) -> AlertRecord:
+        watch = tuple(
+            Watched(pair=pair, since=since) for pair, since in sorted(state.watch.items())
+        )
+        return self.model_copy(
+            update={
+                "watch": watch,
+                "broker_down_since": state.broker_down_since,
+                "alerts": state.alerts,
+            }
         )
 
     def dump(self) -> Json:
@@ -70,7 +79,7 @@ def load_alerts(found: Document | None) -> AlertRecord:
 
 
 class SilenceRecord(_Record):
-    silences: tuple[Silence, ...] = Field(default=())
+    silences: tuple[Silence, ...] = ()
 
     def dump(self) -> Json:
         return self.model_dump(mode="json")

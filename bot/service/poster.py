@@ -62,6 +62,7 @@ class SlackPoster:
         thread_ts: str | None = None,
         watch: bool = True,
         mark: str | None = None,
+        broadcast: bool = False,
     ) -> Posted:
         """Post `message` in `channel` (in a thread when `thread_ts` is given).
 
@@ -72,6 +73,8 @@ class SlackPoster:
         """
         await self._pace(channel)
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        if broadcast:
+            extra["reply_broadcast"] = True  # a thread reply that shows in the channel too
         if mark is not None:
             extra["metadata"] = {"event_type": _MARKED, "event_payload": {"mark": mark}}
         answer = await self._call(

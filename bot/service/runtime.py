@@ -136,7 +136,9 @@ def _services(
     )
     metrics.watch(lambda: monitor.latest)
     poster = SlackPoster(web_client, health, metrics, clock, sleep)
-    alerter = Alerter(config=config, monitor=monitor, poster=poster, store=store, clock=clock)
+    alerter = Alerter(
+        config=config, monitor=monitor, poster=poster, store=store, clock=clock, holder=holder
+    )
     digest = DigestPoster(
         config=config.digest,
         monitor=monitor,

@@ -62,7 +62,9 @@ def _step(message: Message) -> str | None:
     """The alert step a message was posted for (its mark is `<alert>:<step>:<time>`)."""
     mark = str((message.metadata or {}).get("event_payload", {}).get("mark", ""))
     parts = mark.split(":")
-    return parts[1] if len(parts) == 3 and parts[1] in ("post", "remind", "resolve") else None
+    return (
+        parts[1] if len(parts) == 3 and parts[1] in ("post", "join", "remind", "resolve") else None
+    )
 
 
 def thread(slack: SampleSlack, message: Message) -> list[str]:

@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.blocks import mrkdwn
-from bot.blocks.alert import build_alert, build_reminder, build_resolution
+from bot.blocks.alert import build_alert, build_joined, build_reminder, build_resolution
 from bot.blocks.digest import build_digest, build_digest_failure
 from bot.blocks.help import build_help, build_notice, build_refusal, build_token_refusal
 from bot.blocks.home import build_home, build_home_failure
 from bot.blocks.limits import Message
+from bot.blocks.silences import build_silenced, build_silences, build_unsilenced
 from bot.blocks.status import build_status
 from bot.blocks.webhook import (
     build_choice,
@@ -279,6 +280,11 @@ def _alert_messages(report: Report, said: str) -> dict[str, Message]:
         "alert reminder": build_reminder(alert, later),
         "alert reminder after an acknowledgement": build_reminder(acked, later),
         "alert resolution": build_resolution(resolved, later),
+        "alert joined": build_joined(alert, tuple(m.pair for m in alert.members)),
+        "silenced": build_silenced(silences),
+        "silences": build_silences(silences),
+        "no silences": build_silences([]),
+        "unsilenced": build_unsilenced(silences[0], ONCALL),
         "broker alert": build_alert(broker, report.taken_at),
         "broker alert resolved": build_alert(replace(broker, resolved_at=later), later),
     }

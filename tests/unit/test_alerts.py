@@ -19,6 +19,7 @@ from bot.domain.alerts import (
     Silence,
     Step,
     acknowledge,
+    apply_silences,
     evaluate,
 )
 from bot.domain.model import (
@@ -131,7 +132,7 @@ def test_a_pair_that_fires_later_joins_the_message_and_one_that_recovers_leaves_
     run.steady(7, stale=[ORDERS], fresh=[SEARCH])
     run.steady(6, stale=[ORDERS, SEARCH])
 
-    assert run.steady(1, stale=[ORDERS, SEARCH]) == [Step.UPDATE]  # SEARCH joins
+    assert run.steady(1, stale=[ORDERS, SEARCH]) == [Step.JOIN]  # SEARCH joins, and is said
     assert run.steady(1, stale=[SEARCH], fresh=[ORDERS]) == [Step.UPDATE]  # ORDERS leaves
     assert run.steady(1, fresh=[ORDERS, SEARCH]) == [Step.RESOLVE]
     [alert] = run.state.alerts
@@ -197,10 +198,11 @@ def test_reminders_come_every_repeat_until_acknowledged_then_after_one_repeat() 
     assert run.steady(23, stale=[ORDERS]) == []
     assert run.steady(1, stale=[ORDERS]) == [Step.REMIND]  # 24 hours after firing
     [alert] = run.firing()
-    acked = acknowledge(run.state, alert.id, "U0ONCALL", run.now)
-    assert isinstance(acked, AlertState)
-    run.state = acked
-    assert run.steady(24, stale=[ORDERS]) == []  # (the click itself edits the message)
+    acked = acknowledge(run.state, alert.id, "U0ONCALL", RULES, run.now)
+    assert not isinstance(acked, str)
+    run.state, edits = acked
+    assert [action.step for action in edits] == [Step.UPDATE]  # the message shows who and when
+    assert run.steady(24, stale=[ORDERS]) == []
     assert run.steady(1, stale=[ORDERS]) == [Step.REMIND]  # the acknowledgement held one repeat
 
 
@@ -208,16 +210,68 @@ def test_an_acknowledgement_twice_or_of_a_resolved_alert_changes_nothing_and_say
     run = Run()
     run.steady(7, stale=[ORDERS])
     [alert] = run.firing()
-    once = acknowledge(run.state, alert.id, "U0ONCALL", run.now)
-    assert isinstance(once, AlertState)
+    once = acknowledge(run.state, alert.id, "U0ONCALL", RULES, run.now)
+    assert not isinstance(once, str)
 
-    assert acknowledge(once, alert.id, "U0ONCALL", run.now) == "you acknowledged this alert already"
-    run.state = once
+    twice = acknowledge(once[0], alert.id, "U0ONCALL", RULES, run.now)
+    assert twice == "you acknowledged this alert already"
+    run.state = once[0]
     run.steady(1, fresh=[ORDERS])
-    assert acknowledge(run.state, alert.id, "U0OTHER", run.now) == "this alert has resolved already"
-    assert acknowledge(run.state, "gone", "U0OTHER", run.now) == (
+    assert acknowledge(run.state, alert.id, "U0OTHER", RULES, run.now) == (
+        "this alert has resolved already"
+    )
+    assert acknowledge(run.state, "gone", "U0OTHER", RULES, run.now) == (
         "this alert is no longer kept: it resolved more than a week ago"
     )
+
+
+def test_an_acknowledgement_that_ran_out_may_be_given_again_by_the_same_person() -> None:
+    run = Run(every=timedelta(hours=1))
+    run.steady(2, stale=[ORDERS])
+    [alert] = run.firing()
+    acked = acknowledge(run.state, alert.id, "U0ONCALL", RULES, run.now)
+    assert not isinstance(acked, str)
+    run.state = acked[0]
+    run.steady(25, stale=[ORDERS])
+
+    again = acknowledge(run.state, alert.id, "U0ONCALL", RULES, run.now)
+
+    assert not isinstance(again, str)
+    assert again[0].alerts[0].acked_at == run.now
+
+
+def test_pair_alerts_neither_resolve_nor_remind_while_the_broker_cannot_be_read() -> None:
+    run = Run(every=timedelta(hours=1))
+    run.steady(2, stale=[ORDERS])
+
+    [pairs] = run.firing()
+    for _ in range(30):
+        run.read(None, "HTTP 503")
+
+    [broker] = [alert for alert in run.firing() if alert.kind is Kind.BROKER]
+    assert [(step, alert) for _, step, alert in run.actions[1:]] == [
+        (Step.POST, broker.id),
+        (Step.REMIND, broker.id),  # the broker alert reminds; the pair alert holds still
+    ]
+    assert pairs in run.firing()
+
+
+def test_a_silence_set_or_ended_while_an_alert_fires_is_shown_at_once() -> None:
+    run = Run()
+    run.steady(7, stale=[ORDERS, MOBILE])
+    silence = Silence(
+        "s-3", "orders-api", "web-app", "", "U0ONCALL", run.now, run.now + timedelta(hours=1)
+    )
+
+    quiet, edits = apply_silences(run.state, [silence], run.now)
+
+    [alert] = quiet.alerts
+    assert [m.silenced_by for m in alert.members] == [None, "s-3"]  # mobile-app, then web-app
+    assert [action.step for action in edits] == [Step.UPDATE]
+    assert apply_silences(quiet, [silence], run.now) == (quiet, [])  # nothing new: no edit
+    loud, edits = apply_silences(quiet, [], run.now)
+    assert all(m.silenced_by is None for m in loud.alerts[0].members)
+    assert [action.step for action in edits] == [Step.UPDATE]
 
 
 def test_a_silenced_pair_does_not_fire_and_fires_when_the_silence_ends() -> None:

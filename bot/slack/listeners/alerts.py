@@ -19,11 +19,11 @@ from bot.blocks import kit
 from bot.blocks.help import build_help, build_notice
 from bot.blocks.limits import Message
 from bot.blocks.silences import build_silenced, build_silences, build_unsilenced
-from bot.domain.alerts import Alert, Silence
+from bot.domain.alerts import NOT_KEPT, Alert
 from bot.domain.command import Command, Invalid
 from bot.domain.model import PairKey
 from bot.domain.silence_request import parse_silence
-from bot.errors import BrokerError, PactbotError
+from bot.errors import PactbotError
 from bot.slack.guard import allowed_here, operator
 from bot.slack.replies import Reply
 from bot.slack.services import Services
@@ -63,9 +63,7 @@ async def _press(
     try:
         alert = (await services.alerter.state()).alert(alert_id)
         if alert is None:
-            await reply.say(
-                build_notice("This alert is no longer kept: it resolved over a week ago.")
-            )
+            await reply.say(Message(_sentence(NOT_KEPT)))
             return
         groups = services.alerter.oncall_of(alert.channel)
         if await operator(services, reply, "act on this alert", groups):
@@ -76,15 +74,16 @@ async def _press(
 
 
 async def _acknowledge(services: Services, alert: Alert, user: str) -> Message:
-    said = await services.alerter.acknowledge(alert.id, user)
-    return Message(said[:1].upper() + said[1:] + ".")
+    return Message(_sentence(await services.alerter.acknowledge(alert.id, user)))
 
 
 async def _silence_alert(services: Services, alert: Alert, user: str) -> Message:
     result = await services.alerter.silence_alert(alert.id, BUTTON_SILENCE, user)
-    if isinstance(result, str):
-        return Message(result[:1].upper() + result[1:] + ".")
-    return build_silenced(result)
+    return Message(_sentence(result)) if isinstance(result, str) else build_silenced(result)
+
+
+def _sentence(said: str) -> str:
+    return said[:1].upper() + said[1:] + "."
 
 
 # /pact silence, unsilence, silences --------------------------------------------------------
@@ -93,41 +92,46 @@ async def _silence_alert(services: Services, alert: Alert, user: str) -> Message
 async def silence(services: Services, parsed: Command, _: dict[str, Any], reply: Reply) -> None:
     try:
         known = await _known_pairs(services)
-    except BrokerError as error:
-        await reply.say(build_notice(f"Cannot silence: the Pact Broker cannot be read: {error}"))
+        request = parse_silence(parsed.argument, known)
+        if isinstance(request, Invalid):
+            await reply.say(build_help(request))
+            return
+        made = services.alerter.new_silence(
+            provider=request.provider,
+            consumer=request.consumer,
+            span=request.span,
+            reason=request.reason,
+            by=reply.user,
+        )
+        groups = services.alerter.oncall_for(pair for pair in known if made.names(pair))
+        if not await operator(services, reply, "silence this", groups):
+            return
+        await services.alerter.keep(made)
+    except PactbotError as error:
+        await reply.say(build_notice(f"Nothing was silenced: {error}"))
         return
-    request = parse_silence(parsed.argument, known)
-    if isinstance(request, Invalid):
-        await reply.say(build_help(request))
-        return
-    covered = _covered(known, request.provider, request.consumer)
-    if not await operator(services, reply, "silence this", services.alerter.oncall_for(covered)):
-        return
-    made = await services.alerter.silence(
-        provider=request.provider,
-        consumer=request.consumer,
-        span=request.span,
-        reason=request.reason,
-        by=reply.user,
-    )
     await reply.say(Message(f"Silenced: `{made.id}`."))
     await reply.announce(build_silenced([made]))
 
 
 async def unsilence(services: Services, parsed: Command, _: dict[str, Any], reply: Reply) -> None:
-    silence_id = parsed.argument.strip()
-    found = _by_id(await services.alerter.silences(), silence_id)
-    if found is None:
-        problem = f"no silence `{silence_id}` is in force" if silence_id else "say which silence"
-        await reply.say(build_help(Invalid(f"{problem}; `/pact silences` lists them")))
+    silence_id = parsed.argument.strip().lower()
+    try:
+        found = next((s for s in await services.alerter.silences() if s.id == silence_id), None)
+        if found is None:
+            problem = (
+                f"no silence `{silence_id}` is in force" if silence_id else "say which silence"
+            )
+            await reply.say(build_help(Invalid(f"{problem}; `/pact silences` lists them")))
+            return
+        known = [row.key for row in services.monitor.latest.rows] if services.monitor.latest else []
+        groups = services.alerter.oncall_for(pair for pair in known if found.names(pair))
+        if not await operator(services, reply, "end this silence", groups):
+            return
+        ended = await services.alerter.unsilence(found.id)
+    except PactbotError as error:
+        await reply.say(build_notice(f"The silence was not ended: {error}"))
         return
-    known = [row.key for row in services.monitor.latest.rows] if services.monitor.latest else []
-    covered = _covered(known, found.provider, found.consumer)
-    if not await operator(
-        services, reply, "end this silence", services.alerter.oncall_for(covered)
-    ):
-        return
-    ended = await services.alerter.unsilence(found.id)
     if ended is None:  # it ended on its own meanwhile
         await reply.say(Message(f"The silence {found.id} has ended already."))
         return
@@ -137,20 +141,13 @@ async def unsilence(services: Services, parsed: Command, _: dict[str, Any], repl
 
 async def silences(services: Services, parsed: Command, _: dict[str, Any], reply: Reply) -> None:
     await reply.ack(Message("Reading the silences…"))  # the store may be slow: ack first
-    await reply.say(build_silences(await services.alerter.silences()))
+    try:
+        await reply.say(build_silences(await services.alerter.silences()))
+    except PactbotError as error:
+        await reply.say(build_notice(f"The silences cannot be read: {error}"))
 
 
 async def _known_pairs(services: Services) -> list[PairKey]:
     """The pairs of the last report; a silence may be set while the broker is down."""
     report = services.monitor.latest or await services.monitor.current()
     return [row.key for row in report.rows]
-
-
-def _covered(known: list[PairKey], provider: str, consumer: str | None) -> list[PairKey]:
-    return [
-        pair for pair in known if pair.provider == provider and consumer in (None, pair.consumer)
-    ]
-
-
-def _by_id(kept: list[Silence], silence_id: str) -> Silence | None:
-    return next((silence for silence in kept if silence.id == silence_id.lower()), None)

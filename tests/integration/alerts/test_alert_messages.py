@@ -88,6 +88,9 @@ async def test_pairs_join_and_leave_the_one_message_of_their_channel(
     assert "web-app → search-api" in shown(alert)
     assert "billing-api" in shown(alert)
     assert alert.edits == 1
+    [joined] = [m for m in slack.in_channel(CHANNEL) if m.thread_ts == alert.ts]
+    assert "Now stuck too: web-app → search-api." in shown(joined)
+    assert joined.broadcast  # an edit notifies nobody: the news shows in the channel too
 
     timeline.verify(BILLING)
     await evaluate(bot, clock)  # BILLING leaves
@@ -101,7 +104,7 @@ async def test_pairs_join_and_leave_the_one_message_of_their_channel(
     assert "Resolved" in shown(alert)
     assert "billing-api" in shown(alert)  # who was in it
     assert "search-api" in shown(alert)
-    assert steps(slack) == ["post", "resolve"]  # the alert and its resolution note
+    assert steps(slack) == ["post", "join", "resolve"]
 
 
 async def test_many_pairs_that_fire_together_are_one_message_within_slacks_limits(

@@ -1,0 +1,252 @@
+"""The Slack steps of the alerts, done exactly once: queued with the decision, done one at a time
+under a claim, each one's outcome written before the next.
+
+A replica writes the steps it decided together with the state, in one compare-and-set, and
+claims them: no other replica does them while the claim lives (it is renewed with every step
+written). A replica that finds a claim run out finishes what its holder left, and for a step
+that may have reached Slack (tried, or under way when the holder died) it first looks for the
+message that step marked, so nothing is posted twice and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import Enum
+
+from bot.blocks.alert import build_alert, build_joined, build_reminder, build_resolution
+from bot.domain.alerts import Action, Alert, AlertState, Silence, Step
+from bot.errors import SlackError, SlackPermanent
+from bot.service.alert_records import ALERTS, AlertRecord, Claim, Pending, load_alerts
+from bot.service.poster import SlackPoster
+from bot.store import Document, Store
+
+log = logging.getLogger(__name__)
+
+# Longer than any one step can take: Slack's Retry-After is waited up to 30 s, three times.
+CLAIM = timedelta(minutes=2)
+_TRIES = 5
+# Steps that render the message as it stands: a newer one makes an older UPDATE needless.
+_RENDERS = (Step.UPDATE, Step.JOIN, Step.RESOLVE)
+
+
+class Result(Enum):
+    DONE = "done"
+    LATER = "later"  # Slack could not take it now: kept, and looked for before the next try
+    DROP = "drop"  # nothing to do any more, or Slack refuses it for good
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: Result
+    ts: str | None = None  # a posted alert's message
+
+
+def queue(
+    record: AlertRecord, actions: Sequence[Action], holder: str, now: datetime
+) -> AlertRecord:
+    """`record` with `actions` queued after its own steps, claimed by `holder` unless another
+    replica's claim lives."""
+    outbox = list(record.outbox)
+    for action in actions:
+        if action.step in _RENDERS:
+            outbox = [
+                p
+                for p in outbox
+                if not (p.action.alert == action.alert and p.action.step is Step.UPDATE)
+            ]
+        outbox.append(Pending(action=action))
+    claim = (
+        record.claim
+        if record.claimed_by_other(holder, now)
+        else Claim(holder=holder, until=now + CLAIM)
+    )
+    return record.model_copy(update={"outbox": tuple(outbox), "claim": claim if outbox else None})
+
+
+def unposted(state: AlertState, outbox: Sequence[Pending], now: datetime) -> list[Action]:
+    """A new post for each firing alert Slack refused to post (the channel was missing, or the
+    bot not in it): tried again every evaluation, until a person fixes that."""
+    waiting = {p.action.alert for p in outbox if p.action.step is Step.POST}
+    return [
+        Action(f"{alert.id}:post:{int(now.timestamp())}", Step.POST, alert.id, now)
+        for alert in state.alerts
+        if alert.firing and alert.ts is None and alert.id not in waiting
+    ]
+
+
+class Outbox:
+    def __init__(
+        self, store: Store, poster: SlackPoster, clock: Callable[[], datetime], holder: str
+    ) -> None:
+        self._store = store
+        self._poster = poster
+        self._clock = clock
+        self._holder = holder
+
+    async def drain(
+        self, found: Document, silences: Sequence[Silence], fresh: Iterable[str] = ()
+    ) -> Document | None:
+        """Do the steps of `found`'s outbox this replica may do; the document as left.
+
+        `fresh` are the steps the caller has just queued: any other may have been tried before
+        (by a replica that died, or by this one before the store failed it), so its message is
+        looked for in Slack first.
+        """
+        queued = frozenset(fresh)
+        record = load_alerts(found)
+        now = self._clock()
+        if record.claimed_by_other(self._holder, now):
+            return found
+        if record.claim is None or record.claim.holder != self._holder:
+            # Take the steps over first, so that no other replica does them at the same time.
+            taken = record.model_copy(
+                update={"claim": Claim(holder=self._holder, until=now + CLAIM)}
+            )
+            written = await self._store.put(ALERTS, taken.dump(), expected=found.version)
+            if written is None:
+                return await self._store.get(ALERTS)
+            log.info("doing %d alert steps left over", len(taken.outbox))
+            found, record = written, taken
+        attempted: set[str] = set()
+        blocked: set[str] = set()  # alerts with a step deferred: their later steps wait too
+        while True:
+            record = _tried_unless(record, queued)
+            pending = next(
+                (
+                    p
+                    for p in record.outbox
+                    if p.action.id not in attempted and p.action.alert not in blocked
+                ),
+                None,
+            )
+            if pending is None:
+                break
+            attempted.add(pending.action.id)
+            outcome = await self._perform(record, pending, silences)
+            if outcome.result is Result.LATER:
+                blocked.add(pending.action.alert)
+            written = await self._settle(found, pending, outcome)
+            if written is None:
+                return None
+            found, record = written, load_alerts(written)
+            if record.claimed_by_other(self._holder, self._clock()):
+                return found
+        return await self._release(found) if record.claim else found
+
+    async def _perform(
+        self, record: AlertRecord, pending: Pending, silences: Sequence[Silence]
+    ) -> Outcome:
+        action = pending.action
+        alert = record.state.alert(action.alert)
+        if alert is None:
+            return Outcome(Result.DROP)
+        try:
+            return await self._step(alert, pending, silences)
+        except SlackPermanent as error:
+            log.error("alert step %s refused by Slack for good, dropped: %s", action.id, error)
+            return Outcome(Result.DROP)
+        except SlackError as error:
+            log.warning("alert step %s not done, tried again later: %s", action.id, error)
+            return Outcome(Result.LATER)
+
+    async def _step(self, alert: Alert, pending: Pending, silences: Sequence[Silence]) -> Outcome:
+        action, now = pending.action, self._clock()
+        if action.step is Step.POST:
+            if alert.ts is not None or not alert.firing:  # posted already, or over unseen
+                return Outcome(Result.DROP)
+            found = await self._find(alert, pending)
+            ts = (
+                found
+                or (
+                    await self._poster.post(
+                        alert.channel, build_alert(alert, now, silences), mark=action.id
+                    )
+                ).ts
+            )
+            return Outcome(Result.DONE, ts)
+        if alert.ts is None:  # never posted: the post, when it goes, shows all this
+            return Outcome(Result.DROP)
+        if action.step is Step.REMIND and not alert.firing:
+            return Outcome(Result.DROP)
+        if action.step in _RENDERS:
+            await self._poster.update(alert.channel, alert.ts, build_alert(alert, now, silences))
+        if action.step is not Step.UPDATE and not await self._find(alert, pending, alert.ts):
+            note = (
+                build_joined(alert, action.pairs)
+                if action.step is Step.JOIN
+                else _NOTES[action.step](alert, now)
+            )
+            broadcast = action.step is Step.JOIN  # what newly fired is news for the channel
+            await self._poster.post(
+                alert.channel, note, thread_ts=alert.ts, mark=action.id, broadcast=broadcast
+            )
+        log.info("alert %s: %s done", alert.id, action.step.value)
+        return Outcome(Result.DONE)
+
+    async def _find(
+        self, alert: Alert, pending: Pending, thread_ts: str | None = None
+    ) -> str | None:
+        """The message of a step that may have reached Slack before, if it did."""
+        if not pending.tried:
+            return None
+        return await self._poster.find(
+            alert.channel, pending.action.id, pending.action.at, thread_ts
+        )
+
+    async def _settle(self, found: Document, pending: Pending, outcome: Outcome) -> Document | None:
+        """Write one step's outcome over whatever else changed meanwhile."""
+        for _ in range(_TRIES):
+            record = load_alerts(found)
+            written = await self._store.put(
+                ALERTS, self._settled(record, pending, outcome).dump(), expected=found.version
+            )
+            if written is not None:
+                return written
+            again = await self._store.get(ALERTS)
+            if again is None:
+                return None
+            found = again
+        log.error(
+            "alert step %s done, but the state kept changing: not recorded", pending.action.id
+        )
+        return None
+
+    def _settled(self, record: AlertRecord, pending: Pending, outcome: Outcome) -> AlertRecord:
+        now, step = self._clock(), pending.action.id
+        if outcome.result is Result.LATER:
+            outbox = tuple(_tried(p) if p.action.id == step else p for p in record.outbox)
+        else:
+            outbox = tuple(p for p in record.outbox if p.action.id != step)
+        state = record.state
+        alert = state.alert(pending.action.alert)
+        if outcome.ts is not None and alert is not None:
+            state = state.with_alert(replace(alert, ts=outcome.ts))
+        mine = not record.claimed_by_other(self._holder, now)
+        claim = Claim(holder=self._holder, until=now + CLAIM) if mine and outbox else record.claim
+        return record.with_state(state).model_copy(
+            update={"outbox": outbox, "claim": claim if outbox else None}
+        )
+
+    async def _release(self, found: Document) -> Document | None:
+        """Let any replica do what is left (Slack refused it for now) at its next chance."""
+        record = load_alerts(found)
+        if record.claim is None or record.claim.holder != self._holder:
+            return found
+        released = record.model_copy(update={"claim": None})
+        return await self._store.put(ALERTS, released.dump(), expected=found.version) or found
+
+
+def _tried(pending: Pending) -> Pending:
+    return pending.model_copy(update={"tried": True})
+
+
+def _tried_unless(record: AlertRecord, fresh: frozenset[str]) -> AlertRecord:
+    """`record` with every step not in `fresh` taken as tried before."""
+    outbox = tuple(p if p.action.id in fresh else _tried(p) for p in record.outbox)
+    return record.model_copy(update={"outbox": outbox})
+
+
+_NOTES = {Step.REMIND: build_reminder, Step.RESOLVE: build_resolution}

@@ -1,0 +1,170 @@
+"""Alerts caught mid-step: two replicas at once, a click during a post, a store failing between a
+post and its record, a channel Slack refuses for good, steps that come too late."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.blocks import kit
+from bot.errors import PactbotError
+from bot.sample.slack import Hold, SampleSlack
+from bot.store.redis import RedisStore
+from tests.helpers.alert_world import BILLING, SEARCH, Timeline
+from tests.helpers.alerting import (
+    Bots,
+    alerts,
+    answer,
+    buttons,
+    evaluate,
+    now_shown,
+    steps,
+    thread,
+)
+from tests.helpers.bot import CHANNEL, ONCALL_USER, Clock, Running
+from tests.helpers.redis_server import RedisServer
+
+
+async def caught(hold: Hold, doing: Awaitable[object]) -> asyncio.Task[object]:
+    """Start `doing` and return once it is inside the held Slack call."""
+    task = asyncio.ensure_future(doing)
+    arrived = await asyncio.get_running_loop().run_in_executor(None, hold.arrived.wait, 10)
+    assert arrived, "the bot never made the held call"
+    return task
+
+
+async def test_two_replicas_that_both_think_they_lead_post_the_alert_once(
+    bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    async with bots("replica-1") as first, bots("replica-2") as second:
+        await evaluate(first, clock, 6)
+        hold = slack.hold("chat.postMessage")
+        posting = await caught(hold, first.bot.services.alerter.evaluate())
+        clock.advance(minutes=1)  # the first one's lease ran out while Slack was slow
+        await evaluate(second, clock)  # leads now, and finds the steps claimed
+        hold.release()
+        await posting
+
+        assert steps(slack) == ["post"]
+        timeline.verify(BILLING)
+        await evaluate(second, clock)
+    assert steps(slack) == ["post", "resolve"]
+
+
+async def test_an_acknowledgement_during_another_replicas_post_shows_on_the_message(
+    bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    async with bots("replica-1") as leader, bots("replica-2") as other:
+        await evaluate(leader, clock, 6)
+        hold = slack.hold("chat.postMessage")
+        posting = await caught(hold, leader.bot.services.alerter.evaluate())
+        [alert_id] = [alert.id for alert in (await other.bot.services.alerter.state()).alerts]
+        said = await other.bot.services.alerter.acknowledge(alert_id, ONCALL_USER)
+        hold.release()
+        await posting
+
+    [alert] = alerts(slack)
+    assert said.startswith("acknowledged")
+    assert f"acknowledged by <@{ONCALL_USER}>" in now_shown(slack, alert)
+
+
+async def test_a_store_failing_between_a_post_and_its_record_posts_nothing_twice(
+    own_redis: RedisServer, bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    store = RedisStore(Redis.from_url(own_redis.url), clock=clock)
+    async with bots(store=store) as bot:
+        await evaluate(bot, clock, 6)
+        hold = slack.hold("chat.postMessage")
+        posting = await caught(hold, bot.bot.services.alerter.evaluate())
+        own_redis.stop()
+        hold.release()
+        with pytest.raises(PactbotError):
+            await posting  # Slack has the alert; the store never heard its ts
+        own_redis.start()
+
+        await evaluate(bot, clock, 2)
+        timeline.verify(BILLING)
+        await evaluate(bot, clock)
+
+    [alert] = alerts(slack)
+    assert "Resolved" in now_shown(slack, alert)
+    assert steps(slack) == ["post", "resolve"]
+
+
+async def test_a_channel_slack_refuses_costs_one_post_an_evaluation_until_it_is_fixed(
+    bot: Running, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    await evaluate(bot, clock, 6)
+    slack.fail_next("chat.postMessage", error="not_in_channel", times=10)
+
+    await evaluate(bot, clock, 3)  # refused: nothing else is tried meanwhile
+    timeline.stale(SEARCH)
+    await evaluate(bot, clock, 7)  # search-api joins the alert nobody has seen yet
+    assert alerts(slack) == []
+    await evaluate(bot, clock, 1)  # the bot is in the channel now
+
+    [alert] = alerts(slack)
+    assert len(slack.calls_to("chat.postMessage")) == 11 + 1  # one try an evaluation; the digest
+    assert slack.calls_to("chat.update") == []
+    assert "billing-api" in now_shown(slack, alert)
+    assert "search-api" in now_shown(slack, alert)  # posted as it stands, once
+    assert steps(slack) == ["post"]
+
+
+async def test_a_double_click_on_silence_24h_silences_each_pair_once(
+    bot: Running, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING, SEARCH)
+    await evaluate(bot, clock, 7)
+    [alert] = alerts(slack)
+    alert_id = buttons(alert)[kit.ALERT_SILENCE]
+
+    await asyncio.gather(
+        bot.click(kit.ALERT_SILENCE, alert_id, user=ONCALL_USER),
+        bot.click(kit.ALERT_SILENCE, alert_id, user=ONCALL_USER),
+    )
+    said = {await answer(bot, 1), await answer(bot, 2)}
+
+    silenced = await bot.bot.services.alerter.silences()
+    assert sorted(s.provider for s in silenced) == ["billing-api", "search-api"]
+    assert any("silenced already" in text for text in said)
+
+
+async def test_a_reminder_slack_refused_until_the_alert_resolved_is_not_sent_late(
+    bot: Running, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    await evaluate(bot, clock, 7)
+    [alert] = alerts(slack)
+    clock.advance(hours=24)
+    slack.fail_next("chat.postMessage", status=503)
+    await evaluate(bot, clock)  # the reminder is due, and Slack fails it
+
+    timeline.verify(BILLING)
+    await evaluate(bot, clock)
+
+    [resolution] = thread(slack, alert)
+    assert "Resolved" in resolution
+    assert steps(slack) == ["post", "resolve"]
+
+
+async def test_an_alert_that_resolved_before_slack_took_it_is_never_posted(
+    bot: Running, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    await evaluate(bot, clock, 6)
+    slack.fail_next("chat.postMessage", status=503, times=2)
+    await evaluate(bot, clock, 2)
+
+    timeline.verify(BILLING)
+    await evaluate(bot, clock, 2)
+
+    assert alerts(slack) == []
+    assert [m for m in slack.in_channel(CHANNEL) if m.metadata and "stuck" in m.text] == []
