@@ -166,6 +166,15 @@ class RouteConfig(_Section):
     oncall_usergroups: tuple[Annotated[str, AfterValidator(_handle)], ...] = ()
 
 
+class Rotation(_Section):
+    # The GitHub account whose classic token the webhooks use (never a person's own account).
+    machine_user: str | None = None
+    # The PactFlow secret the webhooks reference as ${user.<secret_name>}.
+    secret_name: str = "githubToken"
+    # The field guide's advice: rotate once in a while, so the runbook is known before it is needed.
+    practice_every: Duration = timedelta(days=365)
+
+
 class Config(_Section):
     defaults: Defaults = Defaults()
     # Without a list every pair the broker knows is watched.
@@ -175,6 +184,7 @@ class Config(_Section):
     alerts: Alerts = Alerts()
     # The first route that matches a pair says where it alerts; else the digest channel.
     routes: tuple[RouteConfig, ...] = ()
+    rotation: Rotation = Rotation()
 
     @model_validator(mode="after")
     def _every_pair_has_a_channel(self) -> Config:

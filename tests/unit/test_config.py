@@ -104,7 +104,21 @@ def test_a_file_that_is_not_a_mapping_says_which_keys_it_needs(tmp_path: Path) -
 
     assert (
         error_of(path)
-        == f"{path}: the file must be a mapping with the keys defaults, pairs, digest, access, alerts, routes"
+        == f"{path}: the file must be a mapping with the keys defaults, pairs, digest, access, alerts, routes, rotation"
+    )
+
+
+def test_the_rotation_section_reads_durations_and_names_its_bad_keys(tmp_path: Path) -> None:
+    good = write(tmp_path, "rotation:\n  machine_user: pactflow-acme\n  practice_every: 180d\n")
+    bad = tmp_path / "bad.yml"
+    bad.write_text("rotation:\n  machine_usr: pactflow-acme\n", encoding="utf-8")
+
+    rotation = load_config(good).rotation
+    assert (rotation.machine_user, rotation.secret_name) == ("pactflow-acme", "githubToken")
+    assert rotation.practice_every == timedelta(days=180)
+    assert error_of(bad) == (
+        f"{bad}: rotation.machine_usr: unknown key; accepted here: machine_user, secret_name, "
+        "practice_every"
     )
 
 
