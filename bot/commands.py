@@ -18,7 +18,7 @@ from typing import TextIO
 from bot.blocks.digest import build_digest
 from bot.blocks.limits import Message
 from bot.broker import convert
-from bot.broker.client import BrokerClient, Sleep
+from bot.broker.client import BrokerClient
 from bot.broker.schema import WebhookResource
 from bot.broker.snapshot import read_webhooks
 from bot.config import Config, digest_day
@@ -30,6 +30,7 @@ from bot.errors import BrokerNotFound, UsageError
 from bot.reader import read_report, run_webhook_test
 from bot.render import text
 from bot.render.slack_text import messages_text
+from bot.retry import Sleep
 from bot.settings import BrokerSettings
 
 

@@ -1,4 +1,4 @@
-"""Reading the broker's HTTP answers: JSON bodies, its own error texts, transport failures."""
+"""Reading the broker's HTTP answers: JSON bodies and its own error texts."""
 
 from __future__ import annotations
 
@@ -56,11 +56,3 @@ def broker_says(response: httpx.Response) -> str | None:
         if isinstance(errors, dict):
             return "; ".join(f"{key}: {value}" for key, value in errors.items())
     return None
-
-
-def transport_failure(error: httpx.TransportError) -> str:
-    if isinstance(error, httpx.TimeoutException):
-        return "no answer in time (timeout)"
-    if isinstance(error, httpx.ConnectError):
-        return f"connection failed ({error or 'refused or unknown host'})"
-    return f"{type(error).__name__} ({error})" if str(error) else type(error).__name__

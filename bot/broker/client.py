@@ -9,8 +9,7 @@ exists here: `DELETE` on the URLs the bot reads would wipe pacts, webhooks or wh
 from __future__ import annotations
 
 import asyncio
-import email.utils
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -31,14 +30,13 @@ from bot.errors import (
     BrokerServerError,
     BrokerUnreachable,
 )
+from bot.retry import Clock, RetryPolicy, Sleep, transport_failure, with_retries
 from bot.settings import BrokerSettings
 
 HAL_JSON = "application/hal+json"
 USER_AGENT = f"pactbot/{__version__}"
 
 Model = TypeVar("Model", bound=BaseModel)
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +44,6 @@ class Timeouts:
     read: float = 15.0
     # The broker waits up to 15 s to connect to the target and 15 s for its answer.
     test: float = 40.0
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 4
-    backoff: float = 0.5  # doubled after every attempt
-    longest_wait: float = 30.0  # a Retry-After beyond this is not waited for
 
 
 class BrokerClient:
@@ -182,7 +173,7 @@ class BrokerClient:
                 "running it again"
             ) from None
         except httpx.TransportError as error:
-            raise BrokerUnreachable(url, answers.transport_failure(error)) from None
+            raise BrokerUnreachable(url, transport_failure(error)) from None
         if response.status_code == 403:
             raise BrokerForbidden(
                 url,
@@ -208,35 +199,17 @@ class BrokerClient:
         return self._decode(response, endpoint, model)
 
     async def _get_with_retries(self, url: str, accept: str = HAL_JSON) -> httpx.Response:
-        policy = self._retry
-        for attempt in range(1, policy.attempts + 1):
-            last = attempt == policy.attempts
-            try:
-                async with self._slots:
-                    response = await self._http.get(url, headers={"Accept": accept})
-            except httpx.TransportError as error:
-                if last:
-                    raise BrokerUnreachable(url, answers.transport_failure(error)) from None
-                wait = policy.backoff * 2 ** (attempt - 1)
-            else:
-                retryable = response.status_code == 429 or response.status_code >= 500
-                if not retryable:
-                    return response
-                wait = self._retry_after(response) or policy.backoff * 2 ** (attempt - 1)
-                if last or wait > policy.longest_wait:
-                    raise BrokerServerError(url, response.status_code, attempt, wait)
-            await self._sleep(wait)
-        raise AssertionError("the loop returns or raises on its last attempt")
+        async def send() -> httpx.Response:
+            async with self._slots:
+                return await self._http.get(url, headers={"Accept": accept})
 
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        value = response.headers.get("retry-after", "").strip()
-        if value.isdigit():
-            return float(value)
         try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max((when - self._clock()).total_seconds(), 0.0)
+            answer = await with_retries(send, self._retry, self._sleep, self._clock)
+        except httpx.TransportError as error:
+            raise BrokerUnreachable(url, transport_failure(error)) from None
+        if answer.gave_up:
+            raise BrokerServerError(url, answer.response.status_code, answer.attempts, answer.wait)
+        return answer.response
 
     def _decode(self, response: httpx.Response, endpoint: str, model: type[Model]) -> Model:
         self._check(response, endpoint)

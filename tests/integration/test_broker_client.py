@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import __version__
-from bot.broker.client import BrokerClient, RetryPolicy, Timeouts
+from bot.broker.client import BrokerClient, Timeouts
 from bot.broker.snapshot import read_snapshot
 from bot.domain.model import PairKey, Snapshot
 from bot.errors import (
@@ -18,6 +18,7 @@ from bot.errors import (
     BrokerServerError,
     BrokerUnreachable,
 )
+from bot.retry import RetryPolicy
 from bot.sample.broker import Credentials, Fault, SampleBroker
 from bot.sample.story import ORDERS_WEBHOOK, demo_world
 from bot.settings import BrokerSettings
