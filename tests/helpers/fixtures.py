@@ -18,3 +18,12 @@ def fixture(name: str) -> Any:
 
 def captured(name: str) -> Any:
     return fixture(f"captured-v2.120.0/{name}.json")
+
+
+def shape(value: Any) -> Any:
+    """Keys and value types, recursively; a list by its first item."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__

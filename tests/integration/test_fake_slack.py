@@ -7,7 +7,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond, AsyncSay
@@ -19,21 +18,13 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.sample.slack import Message, SampleSlack
+from tests.helpers.fixtures import shape
 from tests.helpers.slack import SLACK_FIXTURES, slack_fixture
 from tests.helpers.slack_requests import signed_headers, slash_command
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "slack-api" / "fixtures"
 CHANNEL = "C0DIGEST"
 Answer = Callable[[AsyncWebClient, SampleSlack], Awaitable[AsyncSlackResponse]]
-
-
-def shape(value: Any) -> Any:
-    """Keys and value types, recursively; a list by its first item."""
-    if isinstance(value, dict):
-        return {key: shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shape(value[0])] if value else []
-    return type(value).__name__
 
 
 def client_for(slack: SampleSlack, token: str | None = "xoxb-test") -> AsyncWebClient:

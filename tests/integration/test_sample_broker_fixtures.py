@@ -12,17 +12,8 @@ import pytest
 from bot.domain.webhook_logs import parse_log
 from bot.sample.broker import SampleBroker
 from tests.conftest import StartBroker
-from tests.helpers.fixtures import CAPTURED_ROOT, captured, fixture
+from tests.helpers.fixtures import CAPTURED_ROOT, captured, fixture, shape
 from tests.helpers.stories import CAPTURED_WEBHOOK, captured_story
-
-
-def shape(value: Any) -> Any:
-    """Keys and value types, recursively; a list by its first item."""
-    if isinstance(value, dict):
-        return {key: shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shape(value[0])] if value else []
-    return type(value).__name__
 
 
 @pytest.fixture
