@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from bot.sample.loopback import LoopbackServer, QuietHandler
+from bot.sample.loopback import LoopbackServer, QuietHandler, Request
 from bot.sample.pages import View
 from bot.sample.world import World
 
@@ -62,14 +62,6 @@ class Fault:
             return data
 
         return cls(mutate=drop, times=times)
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,20 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One request a sample service received, as the tests read it back."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]  # names in lower case
 
 
 class QuietHandler(BaseHTTPRequestHandler):
