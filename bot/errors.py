@@ -7,17 +7,20 @@
     ├── SlackError             Slack refused a call
     │   ├── SlackRetryable     rate limited, 5xx or unreachable after retries: try later
     │   └── SlackPermanent     will fail again until a person fixes something (the fix is said)
-    └── BrokerError            anything the Pact Broker (or the way to it) did
-        ├── BrokerUnreachable  no HTTP answer at all: DNS, refused, TLS, timeout
-        ├── BrokerAuthRejected 401: the credentials are wrong or missing
-        ├── BrokerForbidden    403: the credentials are right but may not do this
-        ├── BrokerNotFound     404: no such pacticipant, pair or webhook
-        ├── BrokerServerError  5xx or 429 that did not clear after retries
-        └── BrokerBadResponse  an answer that is not the JSON we need (HTML, garbage,
-                               a missing field, an unexpected status)
+    ├── BrokerError            anything the Pact Broker (or the way to it) did
+    │   ├── BrokerUnreachable  no HTTP answer at all: DNS, refused, TLS, timeout
+    │   ├── BrokerAuthRejected 401: the credentials are wrong or missing
+    │   ├── BrokerForbidden    403: the credentials are right but may not do this
+    │   ├── BrokerNotFound     404: no such pacticipant, pair or webhook
+    │   ├── BrokerServerError  5xx or 429 that did not clear after retries
+    │   └── BrokerBadResponse  an answer that is not the JSON we need (HTML, garbage,
+    │                          a missing field, an unexpected status)
+    └── GitHubError            GitHub's REST API (read with GITHUB_TOKEN) could not answer;
+                               `status` is its HTTP status, None when no answer came
 
-Errors are classified once, where the HTTP answer arrives (`bot.broker.client`); everything
-above that layer only reads `str(error)`. No message ever carries a credential.
+Errors are classified once, where the HTTP answer arrives (`bot.broker.client`,
+`bot.github.client`); everything above that layer only reads `str(error)`. No message ever
+carries a credential.
 """
 
 from __future__ import annotations
@@ -101,6 +104,12 @@ class BrokerServerError(BrokerError):
 class BrokerBadResponse(BrokerError):
     def __init__(self, endpoint: str, problem: str) -> None:
         super().__init__(f"unexpected answer from {endpoint}: {problem}")
+
+
+class GitHubError(PactbotError):
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _tries(attempts: int) -> str:

@@ -7,6 +7,7 @@ from contextlib import ExitStack
 import pytest
 
 from bot.sample.broker import Credentials, SampleBroker
+from bot.sample.github import SampleGitHub
 from bot.sample.world import World
 
 pytest_plugins = ["tests.helpers.cli", "tests.helpers.redis_server", "tests.helpers.slack"]
@@ -45,3 +46,14 @@ def start_broker() -> Iterator[StartBroker]:
             return stack.enter_context(broker)
 
         yield start
+
+
+# Shaped like a classic PAT, so a leak of it into a message or a log is easy to search for.
+GITHUB_TOKEN = "ghp_sampleT0kenThatMustNeverShow0123456"
+
+
+@pytest.fixture
+def github() -> Iterator[SampleGitHub]:
+    """A sample GitHub on loopback that accepts `GITHUB_TOKEN`."""
+    with SampleGitHub(GITHUB_TOKEN) as sample:
+        yield sample
