@@ -183,6 +183,7 @@ def _context(args: argparse.Namespace) -> Context:
         out=sys.stdout,
         err=sys.stderr,
         step_summary=env.github_step_summary,
+        github_token=env.github_token,
     )
 
 

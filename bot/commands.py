@@ -15,6 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import SecretStr
+
 from bot.blocks.digest import build_digest
 from bot.blocks.limits import Message
 from bot.broker import convert
@@ -49,6 +51,7 @@ class Context:
     out: TextIO
     err: TextIO
     step_summary: Path | None = None
+    github_token: SecretStr | None = None  # serve: finds the runs a rotation's re-test started
     sleep: Sleep = asyncio.sleep  # the waits between retries
 
 

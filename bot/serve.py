@@ -30,6 +30,7 @@ async def serve(context: Context, *, port: int | None) -> int:
         slack=slack,
         store=store,
         github_api_url=context.github_api_url,
+        github_token=context.github_token,
         clock=context.clock,
     ) as bot:
         tune_collector()

@@ -7,10 +7,12 @@ from datetime import date, datetime
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message, clip, pack_lines
+from bot.blocks.rotation import rotated_lines
 from bot.domain.alerts import Alert, Kind, Silence, silence_for
 from bot.domain.freshness import State
 from bot.domain.model import PairKey
 from bot.domain.report import NO_PAIRS, NO_PAIRS_FIX, PairRow, Report
+from bot.domain.rotation import NONE_ROTATED, Rotated
 from bot.duration import format_duration
 
 _REPLY_BODY = MESSAGE_BLOCKS - 1
@@ -25,6 +27,7 @@ def build_digest(
     day: date,
     alerts: Sequence[Alert] = (),
     silences: Sequence[Silence] = (),
+    rotated: Rotated = NONE_ROTATED,
 ) -> list[Message]:
     """The digest of `report` for `day`: the channel message, then its thread replies."""
     title = _title(day)
@@ -32,6 +35,7 @@ def build_digest(
     firing = [alert for alert in alerts if alert.firing]
     if firing:
         head.append(kit.section("\n".join(_alert_line(alert, report.taken_at) for alert in firing)))
+    head.extend(rotated_blocks(rotated, report))
     body = body_blocks(report, silences)
     room = MESSAGE_BLOCKS - len(head) - 2  # and the "more in the thread" line and the footer
     first, rest = body[:room], body[room:]
@@ -52,6 +56,13 @@ def verdict(report: Report) -> list[Block]:
     if not report.problems and not report.failing_webhooks:
         return [kit.section(":white_check_mark: Nothing waits too long for a verification.")]
     return []
+
+
+def rotated_blocks(rotated: Rotated, report: Report) -> list[Block]:
+    """When each GitHub token was last rotated, and where a practice rotation is due."""
+    webhooks = (view.webhook for view in report.webhooks)
+    lines = rotated_lines(rotated, webhooks, report.taken_at)
+    return [kit.section(text) for text in pack_lines(lines)][:2] if lines else []
 
 
 def no_pairs() -> str:

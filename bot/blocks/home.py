@@ -8,16 +8,18 @@ from typing import Any
 from bot.blocks import digest, kit, mrkdwn
 from bot.blocks.limits import VIEW_BLOCKS, VIEW_BYTES, Block
 from bot.domain.report import Report
+from bot.domain.rotation import NONE_ROTATED, Rotated
 
 _NAME_HINT = "`/pact status &lt;name&gt;` finds any pair"
 
 
-def build_home(report: Report) -> dict[str, Any]:
+def build_home(report: Report, rotated: Rotated = NONE_ROTATED) -> dict[str, Any]:
     """The home view for `report`, within Slack's 100 blocks and 250 kB."""
     top: list[Block] = [
         kit.header("Pact freshness"),
         kit.context(digest.summary(report)),
         *digest.verdict(report),
+        *digest.rotated_blocks(rotated, report),
         kit.actions(kit.button("Refresh", kit.HOME_REFRESH, "refresh")),
     ]
     footer = kit.context(f"Computed {mrkdwn.date(report.taken_at)}")

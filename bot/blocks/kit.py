@@ -27,7 +27,25 @@ ROTATION_START = "pact_rotation_start"
 HOME_REFRESH = "pact_home_refresh"
 ALERT_ACK = "pact_alert_ack"
 ALERT_SILENCE = "pact_alert_silence"
-ACTION_IDS = frozenset({TEST_RUN, ROTATION_START, HOME_REFRESH, ALERT_ACK, ALERT_SILENCE})
+ROTATION_DONE = "pact_rotation_done"
+ROTATION_BACK = "pact_rotation_back"
+ROTATION_CANCEL = "pact_rotation_cancel"
+ROTATION_TEST = "pact_rotation_test"
+ROTATION_CHECK = "pact_rotation_check"
+ACTION_IDS = frozenset(
+    {
+        TEST_RUN,
+        ROTATION_START,
+        HOME_REFRESH,
+        ALERT_ACK,
+        ALERT_SILENCE,
+        ROTATION_DONE,
+        ROTATION_BACK,
+        ROTATION_CANCEL,
+        ROTATION_TEST,
+        ROTATION_CHECK,
+    }
+)
 
 STATE_MARKS = {
     State.BROKER_UNREACHABLE: ":warning:",
@@ -131,6 +149,13 @@ def pair_details(row: PairRow) -> str:
     else:
         parts.append(f"webhook: {health_text(view)}")
     return " · ".join(parts)
+
+
+def rotation_button(webhook: Webhook) -> Block | None:
+    """A "Start rotation" button, for a webhook that dispatches to GitHub; else None."""
+    if webhook.target is None:
+        return None
+    return button("Start rotation", ROTATION_START, webhook.uuid)
 
 
 def test_button(webhook: Webhook) -> Block | None:

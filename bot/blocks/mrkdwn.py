@@ -14,6 +14,12 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def link(url: str, text: str) -> str:
+    """A link showing `text`; both may come from outside (a broker's URL, a run's title)."""
+    label = escape(text).replace("|", "¦")
+    return f"<{escape(url).replace('|', '%7C')}|{label}>"
+
+
 def user(user_id: str) -> str:
     return f"<@{user_id}>"
 

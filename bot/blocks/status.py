@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from bot.blocks import digest, kit, mrkdwn
-from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message
+from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message, pack_lines
+from bot.blocks.rotation import rotated_lines
 from bot.domain.report import NO_PAIRS, PairRow, Report
+from bot.domain.rotation import NONE_ROTATED, Rotated
 from bot.domain.selection import closest
 
 _PAIRS = MESSAGE_BLOCKS - 3
 
 
-def build_status(report: Report, *, query: str = "") -> Message:
+def build_status(report: Report, *, query: str = "", rotated: Rotated = NONE_ROTATED) -> Message:
     """Every pair whose consumer or provider contains `query` (any case), most urgent first."""
     if not report.rows:
         return Message(NO_PAIRS, [kit.section(digest.no_pairs())])
@@ -22,7 +24,15 @@ def build_status(report: Report, *, query: str = "") -> Message:
         near = ", ".join(mrkdwn.escape(name) for name in closest(asked, names))
         hint = f" Closest names: {near}." if near else ""
         return Message(f"No pair matching “{asked}”.", [kit.section(f"No pair{scope}.{hint}")])
-    shown = rows[:_PAIRS]
+    # When the token of a webhook of these pairs was last rotated: one block, if any.
+    covering = [
+        view.webhook
+        for view in report.webhooks
+        if any(view.webhook.scope.covers(row.key) for row in rows[:_PAIRS])
+    ]
+    lines = rotated_lines(rotated, covering, report.taken_at)
+    rotations = [kit.section(text) for text in pack_lines(lines)][:1]
+    shown = rows[: _PAIRS - len(rotations)]
     counted = f"{len(rows)} pair{'s' if len(rows) != 1 else ''}"
     title = f"*Pact status* · {counted}{scope}"
     blocks = [kit.section(title), *(_pair_block(row) for row in shown)]
@@ -31,6 +41,7 @@ def build_status(report: Report, *, query: str = "") -> Message:
         blocks.append(
             kit.context(f"…and {more} more: narrow it down with `/pact status &lt;name&gt;`")
         )
+    blocks.extend(rotations)
     blocks.append(kit.context(f"As of {mrkdwn.date(report.taken_at)}"))
     problems = sum(1 for row in rows if row.state.is_problem)
     return Message(f"Pact status: {counted}, {problems} stale or never verified", blocks)

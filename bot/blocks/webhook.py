@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.blocks import kit, mrkdwn
@@ -44,17 +44,22 @@ def build_result(webhook: Webhook, report: TestReport, *, by: str, at: datetime)
     return Message(f"Webhook Test of {webhook.name} {verdict}: {report.headline}", blocks)
 
 
-def build_choice(webhooks: Sequence[Webhook]) -> Message:
-    """Several GitHub-dispatch webhooks and no argument: let the person choose one."""
+def build_choice(
+    webhooks: Sequence[Webhook],
+    button: Callable[[Webhook], Block | None] = kit.test_button,
+    command: str = "test",
+) -> Message:
+    """Several GitHub-dispatch webhooks and no argument: let the person choose one, for
+    `/pact <command>`, with `button`."""
     rows = [
         kit.section(kit.webhook_name(webhook) + f" · for {mrkdwn.escape(str(webhook.scope))}",
-                    accessory=kit.test_button(webhook))
+                    accessory=button(webhook))
         for webhook in webhooks[: MESSAGE_BLOCKS - 2]
     ]  # fmt: skip
     blocks = [kit.section(f"{len(webhooks)} webhooks dispatch to GitHub. Which one?"), *rows]
     if len(webhooks) > len(rows):
-        blocks.append(kit.context("…and more: `/pact test &lt;provider or webhook id&gt;`"))
-    return Message("Choose the webhook to test", blocks)
+        blocks.append(kit.context(f"…and more: `/pact {command} &lt;provider or webhook id&gt;`"))
+    return Message(f"Choose the webhook for /pact {command}", blocks)
 
 
 def build_recent(
@@ -73,14 +78,3 @@ def build_recent(
         "minute."
     )
     return Message(f"The Test of {webhook.name} ran less than a minute ago", [kit.section(text)])
-
-
-def build_rotation_later() -> Message:
-    """What "Start rotation" says until the guided rotation exists."""
-    text = (
-        ":construction: The guided rotation is not in this version of pactbot yet. Until it "
-        "is, follow the runbook: sign in to GitHub as the machine user, generate a classic token "
-        "(repo scope, no expiration), paste it into the broker secret the webhook uses, run the "
-        "webhook Test again, watch the provider's run, then revoke the old token."
-    )
-    return Message("The guided rotation is not available yet", [kit.section(text)])

@@ -11,6 +11,11 @@ from bot.domain.selection import closest
 SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "status": ("[name]", "pairs, most urgent first (name: part of a consumer or provider)", False),
     "test": ("[provider | webhook id]", "run the broker's webhook Test and explain it", True),
+    "rotate": (
+        "[provider | webhook id]",
+        "walk through rotating the GitHub token of a webhook, step by step",
+        True,
+    ),
     "silence": (
         "<consumer/provider | provider> <duration> [reason]",
         "hold its alerts and reminders for a while, saying why",

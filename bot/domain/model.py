@@ -120,6 +120,13 @@ class DispatchTarget:
     def slug(self) -> str:
         return f"{self.owner}/{self.repo}"
 
+    @property
+    def web_url(self) -> str:
+        """Where people sign in and manage tokens: github.com, or the Enterprise host."""
+        if self.api_url.rstrip("/") == "https://api.github.com":
+            return "https://github.com"
+        return self.api_url.rstrip("/").removesuffix("/api/v3")
+
 
 @dataclass(frozen=True, slots=True)
 class Webhook:

@@ -259,6 +259,20 @@ class SampleSlack:
         timeout: float = 2.0,  # noqa: ASYNC109 - a bound on the wait, so no test can hang on it
     ) -> list[Call]:
         """The calls of `method` once there are `count`; TimeoutError after `timeout` seconds."""
+        try:
+            await self.wait_until(lambda: len(self.calls_to(method)) >= count, timeout)
+        except TimeoutError:
+            seen = sorted({call.method for call in self.calls})
+            message = f"{len(self.calls_to(method))} of {count} {method} calls after {timeout} s"
+            raise TimeoutError(f"{message}; saw {seen}") from None
+        return self.calls_to(method)
+
+    async def wait_until(
+        self,
+        condition: Callable[[], bool],
+        timeout: float = 2.0,  # noqa: ASYNC109 - a bound on the wait, so no test can hang on it
+    ) -> None:
+        """Return once `condition` holds, looked at after every call Slack receives."""
         # Bolt acks first and runs the listener in a background task, so calls arrive late.
         waiter = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
@@ -267,13 +281,9 @@ class SampleSlack:
             async with asyncio.timeout(timeout):
                 while True:
                     waiter[1].clear()
-                    if len(found := self.calls_to(method)) >= count:
-                        return found
+                    if condition():
+                        return
                     await waiter[1].wait()
-        except TimeoutError:
-            seen = sorted({call.method for call in self.calls})
-            message = f"{len(self.calls_to(method))} of {count} {method} calls after {timeout} s"
-            raise TimeoutError(f"{message}; saw {seen}") from None
         finally:
             with self._lock:
                 self._waiters.remove(waiter)

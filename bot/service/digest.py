@@ -18,10 +18,12 @@ from bot.blocks.digest import build_digest, build_digest_failure
 from bot.blocks.limits import Message
 from bot.config import Digest, digest_day
 from bot.domain.report import Report
+from bot.domain.rotation import NONE_ROTATED
 from bot.errors import BrokerError, SlackError
 from bot.service.alerting import Alerter
 from bot.service.monitor import Monitor
 from bot.service.poster import Posted, SlackPoster
+from bot.service.rotations import Rotations
 from bot.store import Document, Json, Store
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class DigestPoster:
         clock: Callable[[], datetime],
         holder: str,
         alerter: Alerter | None = None,
+        rotations: Rotations | None = None,
     ) -> None:
         self._config = config
         self._monitor = monitor
@@ -57,6 +60,7 @@ class DigestPoster:
         self._clock = clock
         self._holder = holder
         self._alerter = alerter
+        self._rotations = rotations
 
     def today(self) -> date:
         return digest_day(self._config, self._clock())
@@ -88,11 +92,14 @@ class DigestPoster:
 
     async def _messages(self, report: Report, day: date) -> list[Message]:
         """The digest, with a line per firing alert and the silenced pairs marked."""
+        rotated = await self._rotations.rotated() if self._rotations else NONE_ROTATED
         if self._alerter is None:
-            return build_digest(report, day=day)
+            return build_digest(report, day=day, rotated=rotated)
         state = await self._alerter.state()
         silences = await self._alerter.silences()
-        return build_digest(report, day=day, alerts=state.alerts, silences=silences)
+        return build_digest(
+            report, day=day, alerts=state.alerts, silences=silences, rotated=rotated
+        )
 
     async def _post(
         self, key: str, channel: str, claimed: Document, messages: Sequence[Message], day: date

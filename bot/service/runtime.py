@@ -15,12 +15,14 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from aiohttp import web
+from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broker.client import BrokerClient, Timeouts
 from bot.config import Config
 from bot.errors import ConfigError, SlackPermanent, SlackRetryable
+from bot.github.client import GitHubClient
 from bot.reader import read_report
 from bot.service.alerting import Alerter
 from bot.service.digest import DigestPoster
@@ -28,6 +30,7 @@ from bot.service.health import Health
 from bot.service.metrics import MeteredTransport, Metrics
 from bot.service.monitor import Monitor
 from bot.service.poster import SlackPoster
+from bot.service.rotations import Rotations
 from bot.service.runner import WebhookRunner
 from bot.service.scheduler import Scheduler
 from bot.service.slack_client import Sleep, build_client
@@ -63,6 +66,7 @@ async def assemble(
     slack: SlackSettings,
     store: Store,
     github_api_url: str,
+    github_token: SecretStr | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Sleep = asyncio.sleep,
     holder: str | None = None,
@@ -86,8 +90,21 @@ async def assemble(
         metrics=metrics,
         sleep=sleep,
     )
+    # Read-only, and only to find the run a rotation's re-test started.
+    github = GitHubClient(github_api_url, github_token) if github_token else None
     services = _services(
-        config, client, web_client, store, health, metrics, clock, sleep, holder, github_api_url
+        config,
+        client,
+        web_client,
+        store,
+        health,
+        metrics,
+        clock,
+        sleep,
+        holder,
+        github_api_url,
+        github,
+        broker.base_url,
     )
     secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
     bolt = create_app(services, web_client, signing_secret=secret)
@@ -101,6 +118,7 @@ async def assemble(
         digest=services.digest,
         digest_config=config.digest,
         alerter=services.alerter,
+        rotations=services.rotations,
         read_every=READ_EVERY,
         check_every=config.alerts.check_interval,
     )
@@ -110,6 +128,9 @@ async def assemble(
     finally:
         await scheduler.stop()
         await services.poster.close()
+        if github is not None:
+            async with github:
+                pass
         async with client:
             pass
         await store.close()
@@ -126,9 +147,11 @@ def _services(
     sleep: Sleep,
     holder: str,
     github_api_url: str,
+    github: GitHubClient | None,
+    broker_url: str,
 ) -> Services:
-    """What the listeners and the scheduler share: the monitor, the posting, the alerts and the
-    digest."""
+    """What the listeners and the scheduler share: the monitor, the posting, the alerts, the
+    digest and the rotations."""
     monitor = Monitor(
         lambda now: read_report(client, config, now=now, github_api_url=github_api_url),
         clock,
@@ -139,6 +162,17 @@ def _services(
     alerter = Alerter(
         config=config, monitor=monitor, poster=poster, store=store, clock=clock, holder=holder
     )
+    runner = WebhookRunner(client, store, clock, github_api_url)
+    rotations = Rotations(
+        config=config,
+        store=store,
+        poster=poster,
+        runner=runner,
+        monitor=monitor,
+        github=github,
+        broker_url=broker_url,
+        clock=clock,
+    )
     digest = DigestPoster(
         config=config.digest,
         monitor=monitor,
@@ -147,13 +181,15 @@ def _services(
         clock=clock,
         holder=holder,
         alerter=alerter,
+        rotations=rotations,
     )
     return Services(
         config=config,
         monitor=monitor,
-        runner=WebhookRunner(client, store, clock, github_api_url),
+        runner=runner,
         digest=digest,
         alerter=alerter,
+        rotations=rotations,
         poster=poster,
         authoriser=Authoriser(config.access, web_client, store),
         health=health,

@@ -26,12 +26,15 @@ from bot.service.alerting import Alerter
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
 from bot.service.monitor import Monitor
+from bot.service.rotations import Rotations
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
 READINESS_EVERY = timedelta(seconds=30)
+# How often the pairs a finished outage held up are looked at again.
+ROTATIONS_WATCH_EVERY = timedelta(minutes=5)
 
 
 def lease_timing(check_interval: timedelta) -> tuple[timedelta, timedelta]:
@@ -66,6 +69,7 @@ class Scheduler:
         digest: DigestPoster,
         digest_config: Digest | None,
         alerter: Alerter,
+        rotations: Rotations,
         read_every: timedelta,
         check_every: timedelta,
     ) -> None:
@@ -78,6 +82,7 @@ class Scheduler:
         self._digest = digest
         self._digest_config = digest_config
         self._alerter = alerter
+        self._rotations = rotations
         self._read_every = read_every
         self._check_every = check_every
         self._lease_every, self._lease_ttl = lease_timing(check_every)
@@ -133,6 +138,15 @@ class Scheduler:
             log.error("alert evaluation failed: %s", error)
         self._note_broker()
 
+    async def watch_rotations(self) -> None:
+        """The leader ticks off the pairs a finished outage held up as they are verified."""
+        if not self.leader:
+            return
+        try:
+            await self._rotations.watch()
+        except PactbotError as error:
+            log.error("the rotations' watch failed: %s", error)
+
     async def read_broker(self) -> None:
         """Keep every replica's report fresh for /pact status and App Home."""
         if self.leader and self._alerter.enabled and self._check_every <= self._read_every:
@@ -166,6 +180,7 @@ class Scheduler:
             (self.read_broker, self._read_every),
             (self.check_readiness, READINESS_EVERY),
             (self.evaluate_alerts, self._check_every),
+            (self.watch_rotations, ROTATIONS_WATCH_EVERY),
         ]
         for job, interval in every:
             jobs.add_job(job, "interval", seconds=interval.total_seconds(), next_run_time=now)

@@ -12,6 +12,7 @@ from bot.service.digest import DigestPoster
 from bot.service.health import Health
 from bot.service.monitor import Monitor
 from bot.service.poster import SlackPoster
+from bot.service.rotations import Rotations
 from bot.service.runner import WebhookRunner
 from bot.slack.access import Authoriser
 from bot.slack.answers import StatusAnswers
@@ -24,6 +25,7 @@ class Services:
     runner: WebhookRunner
     digest: DigestPoster
     alerter: Alerter
+    rotations: Rotations
     poster: SlackPoster
     authoriser: Authoriser
     health: Health

@@ -12,19 +12,25 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.blocks import mrkdwn
+from bot.blocks import kit, mrkdwn
 from bot.blocks.alert import build_alert, build_joined, build_reminder, build_resolution
 from bot.blocks.digest import build_digest, build_digest_failure
 from bot.blocks.help import build_help, build_notice, build_refusal, build_token_refusal
 from bot.blocks.home import build_home, build_home_failure
 from bot.blocks.limits import Message
+from bot.blocks.rotation import (
+    RotationPage,
+    build_rotation,
+    build_rotation_note,
+    build_rotation_running,
+    build_watch_over,
+)
 from bot.blocks.silences import build_silenced, build_silences, build_unsilenced
 from bot.blocks.status import build_status
 from bot.blocks.webhook import (
     build_choice,
     build_recent,
     build_result,
-    build_rotation_later,
     build_running,
 )
 from bot.config import Config
@@ -45,6 +51,17 @@ from bot.domain.model import (
     Webhook,
 )
 from bot.domain.report import Report, build_report
+from bot.domain.rotation import (
+    LastRotation,
+    Outcome,
+    Rotated,
+    Rotation,
+    RunSeen,
+    SeenTest,
+    Stage,
+    Waiting,
+)
+from bot.domain.webhooks import HealthKind
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
 DAY = NOW.date()
@@ -262,6 +279,64 @@ def _broker_alert(report: Report, said: str) -> Alert:
     return state.alerts[0]
 
 
+def rotated_long_ago(report: Report) -> Rotated:
+    """Every GitHub-dispatch webhook of `report` rotated two years ago: practice is due."""
+    long_ago = report.taken_at - timedelta(days=730)
+    last = {
+        view.webhook.uuid: LastRotation(view.webhook.uuid, "r-0", ONCALL, long_ago, long_ago)
+        for view in report.webhooks
+        if view.webhook.target
+    }
+    return Rotated(last)
+
+
+def rotation_messages(report: Report, said: str) -> dict[str, Message]:
+    """The rotation's message at each step and once over, the pairs it watches and its notes."""
+    webhook = dispatch_of(report)
+    assert webhook.target is not None
+    now = report.taken_at
+    started = Rotation(
+        id="r-0a1b2c3d",
+        webhook=webhook.uuid,
+        webhook_name=webhook.name,
+        target=webhook.target,
+        channel="C0DIGEST",
+        started_by=ONCALL,
+        started_at=now,
+        scope=webhook.scope,
+    )
+    page = RotationPage(
+        machine_user=said,
+        secret_name=said,
+        broker_url="https://broker.example",
+        github=True,
+        now=now,
+    )
+    waiting = tuple(Waiting(row.key, now - timedelta(days=2)) for row in report.rows)
+    test = SeenTest(now, ONCALL, HealthKind.TOKEN_DEAD, False, said)
+    run = RunSeen(now, "https://github.com/acme/run/1", said, "completed", "failure")
+    messages = {
+        f"rotation step {int(stage)}": build_rotation(
+            replace(started, stage=stage, test=test, run=run), page
+        )
+        for stage in Stage
+    }
+    watching = replace(started, stage=Stage.WATCH, passed_at=now, waiting=waiting, run=run)
+    return messages | {
+        "rotation watching": build_rotation(watching, page),
+        "rotation finished": build_rotation(
+            replace(watching, outcome=Outcome.FINISHED, ended_by=ONCALL, ended_at=now), page
+        ),
+        "rotation cancelled": build_rotation(
+            replace(started, outcome=Outcome.CANCELLED, ended_by=ONCALL, ended_at=now), page
+        ),
+        "rotation note": build_rotation_note(ONCALL, said, now),
+        "rotation running": build_rotation_running(replace(started, ts="1733040000.000100")),
+        "rotation watch over": build_watch_over(watching),
+        "rotation choice": build_choice([webhook], kit.rotation_button, "rotate"),
+    }
+
+
 def _alert_messages(report: Report, said: str) -> dict[str, Message]:
     alert = firing(report).alerts[0]
     acked = replace(alert, acked_by=ONCALL, acked_at=report.taken_at)
@@ -327,10 +402,17 @@ def rendered(report: Report, *, said: str = "the broker answered HTTP 503") -> d
         "token refusal": build_token_refusal(),
         "refusal": build_refusal(f"Only {mrkdwn.usergroup(ONCALL_GROUP)} may run `/pact test`."),
         "notice": build_notice(f"The Pact Broker cannot be read: {said}"),
-        "rotation later": build_rotation_later(),
         **_alert_messages(report, said),
+        **rotation_messages(report, said),
     }
     payloads |= {name: message.payload() for name, message in messages.items()}
+    rotated = rotated_long_ago(report)
+    payloads |= {
+        f"digest with rotations {number}": message.payload()
+        for number, message in enumerate(build_digest(report, day=DAY, rotated=rotated), 1)
+    }
+    payloads["status with rotations"] = build_status(report, rotated=rotated).payload()
+    payloads["home with rotations"] = build_home(report, rotated)
     payloads["home"] = build_home(report)
     payloads["home failure"] = build_home_failure(said)
     return payloads

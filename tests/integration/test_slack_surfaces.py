@@ -70,15 +70,6 @@ async def test_a_double_click_runs_one_test(bot: Running, broker: SampleBroker) 
     assert any("one per webhook per minute" in texts(answer.body) for answer in answers)
 
 
-async def test_start_rotation_says_it_is_not_here_yet_and_gives_the_runbook(bot: Running) -> None:
-    await bot.click(kit.ROTATION_START, ORDERS_WEBHOOK)
-
-    answers = await bot.slack.wait_for("respond")
-
-    assert "guided rotation is not in this version" in texts(answers[0].body)
-    assert "revoke the old token" in texts(answers[0].body)
-
-
 async def test_opening_app_home_publishes_the_dashboard(bot: Running) -> None:
     body = slack_requests.event(
         {"type": "app_home_opened", "user": ONCALL_USER, "channel": "D0HOME", "tab": "home"}

@@ -33,6 +33,7 @@ from tests.helpers.reports import (
     failing_test,
     passing_test,
     rendered,
+    rotation_messages,
     sample_report,
     text_objects,
     walk,
@@ -58,6 +59,10 @@ def _help_after(text: str) -> Payload:
     return build_help(parsed).payload()
 
 
+def _rotation(name: str) -> Payload:
+    return rotation_messages(sample_report(), "pactflow-acme")[name].payload()
+
+
 BUILT: dict[str, Callable[[], Any]] = {
     "digest": _digest,
     "status": lambda: build_status(sample_report()).payload(),
@@ -66,6 +71,8 @@ BUILT: dict[str, Callable[[], Any]] = {
     "test_result_passing": lambda: _result(passing_test),
     "help": lambda: build_help().payload(),
     "help_after_a_typo": lambda: _help_after("statsu"),
+    "rotation_watching": lambda: _rotation("rotation watching"),
+    "rotation_generate": lambda: _rotation("rotation step 3"),
 }
 
 

@@ -36,7 +36,10 @@ ESCAPED = "&lt;!channel&gt; &amp; &lt;@U123&gt; &lt;https://evil.example|Approve
 # What pactbot writes on purpose: dates, the person who ran a Test, the on-call group, the
 # channel an alert is in.
 _OWN_MARKUP = re.compile(
-    r"<!date\^\d+\^[^|>]*\|[^<>]*>|<#C0DIGEST>" + f"|<@{ONCALL}>|<!subteam\\^{ONCALL_GROUP}>"
+    r"<!date\^\d+\^[^|>]*\|[^<>]*>|<#C0DIGEST>"
+    + f"|<@{ONCALL}>|<!subteam\\^{ONCALL_GROUP}>"
+    # Links pactbot writes itself, to GitHub, Slack and the broker; their labels are escaped.
+    + r"|<https://(?:github\.com|slack\.com|broker\.example)/[^|<>\s]*\|[^<>|]*>"
 )
 _BARE_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
 _PINGS = ("<!channel>", "<!here>", "<!everyone>", "<@U123>", "<!subteam^", "<https://evil")
@@ -78,7 +81,7 @@ def test_no_name_in_the_blocks_pings_anyone_or_spoofs_a_link(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    [name for name in HOSTILE_NAMES if name not in ("home", "home failure")],  # views have no text
+    [name for name in HOSTILE_NAMES if not name.startswith("home")],  # views have no text
 )
 def test_no_name_in_the_top_level_text_pings_anyone(name: str) -> None:
     assert _inert(_hostile()[name]["text"]) == []

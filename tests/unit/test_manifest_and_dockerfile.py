@@ -105,6 +105,7 @@ def _app() -> AsyncApp:
         runner=unused,
         digest=unused,
         alerter=unused,
+        rotations=unused,
         poster=unused,
         authoriser=unused,
         health=Health(clock),

@@ -16,12 +16,15 @@ from bot.domain.command import Command, Invalid, TokenTyped, parse
 from bot.domain.webhook_choice import dispatching
 from bot.errors import BrokerError, SlackError
 from bot.slack.guard import allowed_here, operator
-from bot.slack.listeners import alerts
+from bot.slack.listeners import alerts, rotation
 from bot.slack.listeners.tests import start_test
 from bot.slack.replies import Reply
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
+
+# Checked against the on-call groups of the route of what they touch, not only `access`'s.
+ROUTED = alerts.ROUTED | {"rotate"}
 
 COMMAND = "/pact"
 
@@ -51,7 +54,7 @@ async def handle(services: Services, command: dict[str, Any], reply: Reply) -> N
     if parsed.restricted:
         await reply.ack(build_checking(parsed.name))
         # A silence is checked against the on-call groups of the routes of what it covers.
-        if parsed.name not in alerts.ROUTED and not await operator(
+        if parsed.name not in ROUTED and not await operator(
             services, reply, f"run `/pact {parsed.name}`"
         ):
             return
@@ -66,7 +69,8 @@ async def _status(services: Services, parsed: Command, _: dict[str, Any], reply:
     except BrokerError as error:
         await reply.say(build_notice(f"The Pact Broker cannot be read: {error}"))
         return
-    await reply.say(services.status_answers.get(report, parsed.argument))
+    rotated = await services.rotations.rotated()
+    await reply.say(services.status_answers.get(report, parsed.argument, rotated))
 
 
 async def _test(services: Services, parsed: Command, command: dict[str, Any], reply: Reply) -> None:
@@ -106,6 +110,7 @@ async def _help(services: Services, parsed: Command, _: dict[str, Any], reply: R
 _SUBCOMMANDS = {
     "status": _status,
     "test": _test,
+    "rotate": rotation.rotate,
     "silence": alerts.silence,
     "unsilence": alerts.unsilence,
     "silences": alerts.silences,

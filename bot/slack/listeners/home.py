@@ -35,13 +35,14 @@ def register(app: AsyncApp, services: Services) -> None:
 async def publish(services: Services, user: str, *, refresh: bool) -> None:
     """Publish the dashboard for `user`; the last good report if the broker cannot be read."""
     report: Report | None
+    rotated = await services.rotations.rotated()
     try:
         report = await (services.monitor.refresh() if refresh else services.monitor.current())
     except BrokerError as error:
         report = services.monitor.latest
-        view = build_home(report) if report else build_home_failure(str(error))
+        view = build_home(report, rotated) if report else build_home_failure(str(error))
     else:
-        view = build_home(report)
+        view = build_home(report, rotated)
     try:
         await services.poster.publish_home(user, view)
     except SlackError as error:

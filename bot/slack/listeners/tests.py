@@ -10,7 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.blocks import kit
 from bot.blocks.help import build_notice
-from bot.blocks.webhook import build_recent, build_result, build_rotation_later, build_running
+from bot.blocks.webhook import build_recent, build_result, build_running
 from bot.domain.model import Webhook
 from bot.errors import BrokerError, SlackError, StoreUnavailable
 from bot.slack.guard import allowed_here, operator
@@ -26,13 +26,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await reply.ack()
         await _button(services, body, str(action.get("value", "")), reply)
 
-    async def rotation_button(ack: AsyncAck, body: dict[str, Any]) -> None:
-        reply = Reply(services.poster, ack, body, replaces=False)
-        await reply.ack()
-        await reply.say(build_rotation_later())
-
     app.action(kit.TEST_RUN)(test_button)
-    app.action(kit.ROTATION_START)(rotation_button)
 
 
 async def _button(services: Services, body: dict[str, Any], uuid: str, reply: Reply) -> None:
@@ -43,12 +37,14 @@ async def _button(services: Services, body: dict[str, Any], uuid: str, reply: Re
         return
     if not await operator(services, reply, "run webhook Tests"):
         return
-    webhook = await _dispatching(services, reply, uuid)
+    webhook = await button_webhook(services, reply, uuid, "test")
     if webhook is not None:
-        await start_test(services, reply, webhook, clicked_in or _home_channel(services, reply))
+        await start_test(services, reply, webhook, clicked_in or home_channel(services, reply))
 
 
-async def _dispatching(services: Services, reply: Reply, uuid: str) -> Webhook | None:
+async def button_webhook(
+    services: Services, reply: Reply, uuid: str, command: str
+) -> Webhook | None:
     """The GitHub-dispatch webhook a button's value names, as the latest report knows it."""
     try:
         await services.monitor.current()
@@ -58,19 +54,20 @@ async def _dispatching(services: Services, reply: Reply, uuid: str) -> Webhook |
     # The value comes back from the client: only a webhook the broker lists may be run.
     webhook = services.monitor.webhook(uuid)
     if webhook is None or webhook.target is None:
-        log.warning("refused a Test button for %r: not a GitHub-dispatch webhook", uuid[:64])
+        log.warning("refused a %s button for %r: not a GitHub-dispatch webhook", command, uuid[:64])
         await reply.say(
             build_notice(
                 "That button names no webhook that dispatches to GitHub (any more). "
-                "`/pact test` lists the ones there are."
+                f"`/pact {command}` lists the ones there are."
             )
         )
         return None
     return webhook
 
 
-def _home_channel(services: Services, reply: Reply) -> str:
-    """Where a Test started in App Home reports: the digest's channel, else a direct message."""
+def home_channel(services: Services, reply: Reply) -> str:
+    """Where a Test or a rotation started in App Home goes: the digest's channel, else a
+    direct message."""
     digest = services.config.digest
     return digest.channel if digest else reply.user
 

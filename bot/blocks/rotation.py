@@ -1,0 +1,341 @@
+"""The rotation's message: the step it is at, what to do, where to do it, and its buttons.
+
+The message is edited in place as the rotation moves, so it always shows where it stands; who
+did what, and when, goes into its thread. Nothing here ever asks for a token: step 4 says to
+keep it out of Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from bot.blocks import kit, mrkdwn
+from bot.blocks.kit import (
+    ROTATION_BACK,
+    ROTATION_CANCEL,
+    ROTATION_CHECK,
+    ROTATION_DONE,
+    ROTATION_TEST,
+)
+from bot.blocks.limits import Block, Message
+from bot.domain.model import Webhook
+from bot.domain.rotation import Outcome, Press, Rotated, Rotation, Stage, Waiting, retest_advice
+from bot.duration import format_duration
+
+PRESSES = {
+    ROTATION_DONE: Press.DONE,
+    ROTATION_BACK: Press.BACK,
+    ROTATION_CANCEL: Press.CANCEL,
+    ROTATION_TEST: Press.TEST,
+    ROTATION_CHECK: Press.CHECK,
+}
+# The waiting pairs listed one by one; the rest are counted.
+SHOWN_PAIRS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RotationPage:
+    """What the steps' words and links need besides the rotation."""
+
+    machine_user: str | None
+    secret_name: str
+    broker_url: str
+    github: bool  # GITHUB_TOKEN is set: step 7 finds the provider's run itself
+    now: datetime
+
+
+def build_rotation(rotation: Rotation, page: RotationPage) -> Message:
+    repo = mrkdwn.escape(rotation.target.slug)
+    name = mrkdwn.escape(rotation.webhook_name)
+    blocks: list[Block] = [
+        kit.header("Rotating a webhook's GitHub token"),
+        kit.context(
+            f"Webhook “{name}” → `{repo}` · started by {mrkdwn.user(rotation.started_by)} "
+            f"{mrkdwn.date(rotation.started_at)} · the token never goes into Slack"
+        ),
+    ]
+    if rotation.outcome is Outcome.ACTIVE:
+        step = int(rotation.stage)
+        title, text = _STEPS[rotation.stage](rotation, page)
+        blocks.append(kit.section(f"*Step {step} of {len(Stage)} · {title}*\n{text}"))
+        blocks.extend(_findings(rotation, page))
+        blocks.append(kit.actions(*_buttons(rotation, page)))
+        summary = f"Rotating the token of {rotation.webhook_name}: step {step}, {title}"
+    else:
+        blocks.append(kit.section(_ended(rotation)))
+        summary = f"Token rotation of {rotation.webhook_name}: {rotation.outcome.value}"
+    if rotation.passed_at is not None and rotation.waiting:
+        blocks.append(kit.section(_waiting(rotation)))
+        if rotation.one_pair is not None and rotation.watching(page.now):
+            button = kit.button("Run this pair's Test", kit.TEST_RUN, rotation.webhook)
+            blocks.append(kit.actions(button))
+    return Message(summary, blocks)
+
+
+def build_rotation_note(by: str, said: str, at: datetime) -> Message:
+    """A line of the rotation's thread: who did what, when."""
+    text = f"{mrkdwn.user(by)} {mrkdwn.escape(said)} · {mrkdwn.date(at, '{time_secs}')}"
+    return Message(f"{said}", [kit.context(text)])
+
+
+def build_watch_over(rotation: Rotation) -> Message:
+    """A day after the fix, the pairs still waiting: releases they block must not stay unseen."""
+    left = [waiting for waiting in rotation.waiting if waiting.verified_at is None]
+    names = ", ".join(kit.name_of(waiting.pair) for waiting in left[:SHOWN_PAIRS])
+    more = f" and {len(left) - SHOWN_PAIRS} more" if len(left) > SHOWN_PAIRS else ""
+    text = (
+        f":warning: A day after the new token worked, {len(left)} pairs still wait for a "
+        f"verification: {names}{more}. Their releases stay blocked until one arrives: "
+        f"{_verify_the_rest(rotation)}"
+    )
+    return Message(f"{len(left)} pairs still wait for a verification", [kit.section(text)])
+
+
+def build_unmoved(why: str) -> Message:
+    """A press that changed nothing, and why; `why` is pactbot's own mrkdwn (it may mention
+    the person who moved the rotation on)."""
+    return Message("Nothing changed", [kit.section(f"Nothing changed: {why}.")])
+
+
+def build_rotation_running(rotation: Rotation) -> Message:
+    """A second `rotate` of the same webhook: where the running one is."""
+    where = mrkdwn.channel(rotation.channel)
+    if rotation.ts:
+        where = (
+            mrkdwn.link(message_link(rotation.channel, rotation.ts), "its message") + f" in {where}"
+        )
+    text = (
+        f":arrows_counterclockwise: The token of “{mrkdwn.escape(rotation.webhook_name)}” is "
+        f"being rotated already, started by {mrkdwn.user(rotation.started_by)} "
+        f"{mrkdwn.date(rotation.started_at)}, at step {int(rotation.stage)}: go on in {where}."
+    )
+    return Message("A rotation of this webhook is under way", [kit.section(text)])
+
+
+def rotated_lines(rotated: Rotated, webhooks: Iterable[Webhook], now: datetime) -> list[str]:
+    """ "Token last rotated <date> by <user>" for each of `webhooks` rotated with pactbot, and
+    a practice rotation suggested where the last is older than `practice_every`."""
+    lines = []
+    for webhook in webhooks:
+        last = rotated.last.get(webhook.uuid)
+        if last is None or webhook.target is None:
+            continue
+        line = (
+            f":key: {kit.webhook_name(webhook)}: token last rotated "
+            f"{mrkdwn.date(last.ended_at, '{date_short_pretty}')} by {mrkdwn.user(last.by)}"
+        )
+        if last.practice_due(rotated.practice_every, now):
+            provider = mrkdwn.escape(webhook.scope.provider or webhook.uuid)
+            line += (
+                f" · :repeat: over {format_duration(rotated.practice_every)} ago: time for a "
+                f"practice rotation (`/pact rotate {provider}`), so the runbook is known when "
+                "the token dies"
+            )
+        lines.append(line)
+    return lines
+
+
+def message_link(channel: str, ts: str) -> str:
+    """Slack's link to a message, which opens it in the workspace of whoever follows it."""
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
+def _step_value(rotation: Rotation) -> str:
+    return f"{rotation.id}:{int(rotation.stage)}"
+
+
+def _buttons(rotation: Rotation, page: RotationPage) -> list[Block]:
+    value = _step_value(rotation)
+    stage = rotation.stage
+    buttons: list[Block] = []
+    if stage in (Stage.CONFIRM, Stage.RETEST):
+        buttons.append(kit.button("Run test", ROTATION_TEST, value, style="primary"))
+    if stage is Stage.WATCH and page.github:
+        buttons.append(kit.button("Check again", ROTATION_CHECK, value))
+    if stage is not Stage.RETEST:
+        last = stage is Stage.REVOKE
+        done = kit.button("Finish" if last else "Done", ROTATION_DONE, value)
+        buttons.append(done if stage is Stage.CONFIRM else {**done, "style": "primary"})
+    if stage is not Stage.CONFIRM:
+        buttons.append(kit.button("Back", ROTATION_BACK, value))
+    buttons.append(kit.button("Cancel", ROTATION_CANCEL, value, style="danger"))
+    return buttons
+
+
+def _findings(rotation: Rotation, page: RotationPage) -> list[Block]:
+    """What the last Test and the look at GitHub found, on the steps they matter to."""
+    lines = []
+    seen = rotation.test
+    if seen is not None and rotation.stage in (Stage.CONFIRM, Stage.SIGN_IN, Stage.RETEST):
+        mark = ":white_check_mark:" if seen.passed else ":x:"
+        lines.append(
+            f"{mark} Test by {mrkdwn.user(seen.by)} {mrkdwn.date(seen.at, '{time_secs}')}: "
+            f"{mrkdwn.escape(seen.headline)}"
+        )
+        if rotation.stage is Stage.RETEST and (advice := retest_advice(seen)):
+            lines.append(mrkdwn.escape(advice))
+        if rotation.stage is Stage.CONFIRM and seen.passed:
+            lines.append(
+                "GitHub accepts the token: there may be nothing to rotate. Done goes on anyway "
+                "(a practice rotation); Cancel stops here."
+            )
+    run = rotation.run
+    if run is not None and rotation.stage is Stage.WATCH:
+        outcome = run.conclusion or run.status.replace("_", " ")
+        mark = {"success": ":white_check_mark:", None: ":hourglass_flowing_sand:"}.get(
+            run.conclusion, ":x:"
+        )
+        lines.append(
+            f"{mark} {mrkdwn.link(run.url, run.title)}: {mrkdwn.escape(outcome)} "
+            f"(looked {mrkdwn.date(run.at, '{time_secs}')})"
+        )
+    return [kit.context(*lines)] if lines else []
+
+
+def _waiting(rotation: Rotation) -> str:
+    left = sum(1 for waiting in rotation.waiting if waiting.verified_at is None)
+    head = (
+        f"*Held up by the outage: {len(rotation.waiting)} pairs, {left} still waiting*"
+        if left
+        else f"*Held up by the outage: {len(rotation.waiting)} pairs, every one verified since*"
+    )
+    lines = [head, *(_waiting_line(w) for w in rotation.waiting[:SHOWN_PAIRS])]
+    if len(rotation.waiting) > SHOWN_PAIRS:
+        lines.append(f"…and {len(rotation.waiting) - SHOWN_PAIRS} more (`/pact status`)")
+    if left and rotation.one_pair is None:
+        lines.append(_verify_the_rest(rotation))
+    return "\n".join(lines)
+
+
+def _waiting_line(waiting: Waiting) -> str:
+    name = kit.name_of(waiting.pair)
+    if waiting.verified_at is None:
+        return f":hourglass_flowing_sand: {name}, waiting since {mrkdwn.date(waiting.since)}"
+    mark = ":white_check_mark:" if waiting.success else ":x: verified, failing:"
+    return f"{mark} {name}, verified {mrkdwn.date(waiting.verified_at, '{time_secs}')}"
+
+
+def _verify_the_rest(rotation: Rotation) -> str:
+    actions = _actions_url(rotation)
+    return (
+        "the webhook fires for many pairs, so pactbot cannot test each one: re-run the "
+        f"provider's main build ({mrkdwn.link(actions, 'its Actions')}), which verifies every pact "
+        "it has."
+    )
+
+
+def _ended(rotation: Rotation) -> str:
+    by, when = mrkdwn.user(rotation.ended_by or ""), rotation.ended_at
+    at = mrkdwn.date(when) if when else ""
+    if rotation.outcome is Outcome.CANCELLED:
+        return f":no_entry_sign: Cancelled by {by} {at}, at step {int(rotation.stage)}."
+    took = format_duration(rotation.duration) if rotation.duration else "no time"
+    return f":white_check_mark: Token rotated. Finished by {by} {at}, {took} after it started."
+
+
+def _token_note(rotation: Rotation) -> str:
+    """The new token's name: dated, so that the old one is easy to tell apart."""
+    return f"pactflow-webhook-{rotation.started_at:%Y-%m-%d}"
+
+
+def _actions_url(rotation: Rotation) -> str:
+    target = rotation.target
+    return f"{target.web_url}/{target.slug}/actions?query=event%3Arepository_dispatch"
+
+
+def _confirm(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
+    return (
+        "Confirm the diagnosis",
+        "Run the webhook's Test. GitHub answering 401 confirms that the token is dead, and "
+        "the rotation moves on. (The Test dispatches a real run of the provider's workflow.)",
+    )
+
+
+def _sign_in(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
+    who = (
+        f"the machine user *{mrkdwn.escape(page.machine_user)}*"
+        if page.machine_user
+        else "the machine user the webhooks use (name it in the config: `rotation.machine_user`)"
+    )
+    return (
+        "Sign in to GitHub as the machine user",
+        f"{mrkdwn.link(rotation.target.web_url + '/login', 'Sign in to GitHub')} as {who}, in a "
+        "private window. "
+        ":warning: Not your own account: a token of yours acts as you and dies when you leave.",
+    )
+
+
+def _generate(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
+    description = _token_note(rotation)
+    link = (
+        f"{rotation.target.web_url}/settings/tokens/new?scopes=repo"
+        f"&description={quote(description)}"
+    )
+    return (
+        "Generate a classic token",
+        f"{mrkdwn.link(link, 'Generate a new classic token')} (the link fills it in): note "
+        f"`{description}`, expiration *No expiration*, scope *repo* and nothing else.",
+    )
+
+
+def _copy(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
+    return (
+        "Copy it",
+        "Copy the token GitHub shows: it is shown once. :no_entry: Never paste it into Slack: "
+        "pactbot refuses it, and a token typed here is exposed and must be revoked.",
+    )
+
+
+def _paste(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
+    secrets = f"{page.broker_url.rstrip('/')}/settings/secrets"
+    name = mrkdwn.escape(page.secret_name)
+    return (
+        "Paste it into the PactFlow secret",
+        f"Open {mrkdwn.link(secrets, 'the secrets of PactFlow')}, edit *{name}* (the webhook "
+        f"references it as `${{user.{name}}}`), paste the token as its value and save.",
+    )
+
+
+def _retest(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
+    return (
+        "Test again",
+        "Run the webhook's Test: when GitHub accepts the new token the rotation moves on.",
+    )
+
+
+def _watch(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
+    actions = _actions_url(rotation)
+    if page.github:
+        how = "pactbot looks for the run the Test started; Check again looks once more."
+    else:
+        how = "Without GITHUB_TOKEN pactbot cannot look itself: watch it there."
+    return (
+        "Watch the provider's run",
+        f"The Test started the provider's verification in {mrkdwn.link(actions, 'its Actions')}. "
+        f"{how} "
+        "Done when it ran.",
+    )
+
+
+def _revoke(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
+    tokens = f"{rotation.target.web_url}/settings/tokens"
+    return (
+        "Revoke the old token",
+        f"As the machine user open {mrkdwn.link(tokens, 'its tokens')} and delete the old one (not "
+        f"`{_token_note(rotation)}`). Finish records the rotation.",
+    )
+
+
+_STEPS = {
+    Stage.CONFIRM: _confirm,
+    Stage.SIGN_IN: _sign_in,
+    Stage.GENERATE: _generate,
+    Stage.COPY: _copy,
+    Stage.PASTE: _paste,
+    Stage.RETEST: _retest,
+    Stage.WATCH: _watch,
+    Stage.REVOKE: _revoke,
+}

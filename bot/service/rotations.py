@@ -1,0 +1,331 @@
+"""Rotations as the people pressing their buttons see them: each move written first, in one
+compare-and-set, then shown (the message edited in place), told in its thread with who and
+when, and kept in the store's audit log.
+
+The replica that received a click does its move; the leader watches, every few minutes, the
+pairs a finished outage held up, and ticks each off as its verification arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.blocks.limits import Message
+from bot.blocks.rotation import RotationPage, build_rotation, build_rotation_note, build_watch_over
+from bot.config import Config
+from bot.domain.model import Webhook
+from bot.domain.report import PairRow
+from bot.domain.rotation import (
+    LastRotation,
+    Moved,
+    Press,
+    Rotated,
+    Rotation,
+    RunSeen,
+    SeenTest,
+    after_test,
+    move,
+    refusal,
+    seen_run,
+    still_waiting,
+    verified,
+)
+from bot.domain.workflow_runs import run_started_by
+from bot.errors import BrokerError, GitHubError, PactbotError, SlackError, StoreUnavailable
+from bot.github.client import GitHubClient
+from bot.service.monitor import Monitor
+from bot.service.poster import SlackPoster
+from bot.service.rotation_records import AUDIT, ROTATIONS, load_rotations
+from bot.service.runner import WebhookRunner
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+_TRIES = 5
+GONE = "this rotation is over (or was never kept): `/pact rotate` starts one"
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    rotation: Rotation
+    new: bool  # False: the webhook's rotation already under way
+
+
+class Rotations:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        poster: SlackPoster,
+        runner: WebhookRunner,
+        monitor: Monitor,
+        github: GitHubClient | None,
+        broker_url: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._poster = poster
+        self._runner = runner
+        self._monitor = monitor
+        self._github = github
+        self._broker_url = broker_url
+        self._clock = clock
+
+    async def get(self, rotation_id: str) -> Rotation | None:
+        return load_rotations(await self._store.get(ROTATIONS)).find(rotation_id)
+
+    async def last(self) -> dict[str, LastRotation]:
+        """Each webhook's last finished rotation, by webhook uuid."""
+        book = load_rotations(await self._store.get(ROTATIONS))
+        return {last.webhook: last for last in book.last}
+
+    async def rotated(self) -> Rotated:
+        """What status, the digest and App Home say of past rotations; nothing while the store
+        cannot be read, so that they still answer."""
+        try:
+            last = await self.last()
+        except StoreUnavailable as error:
+            log.warning("past rotations not shown: %s", error)
+            return Rotated(practice_every=self._config.rotation.practice_every)
+        return Rotated(last, self._config.rotation.practice_every)
+
+    async def start(
+        self, webhook: Webhook, groups: Sequence[str], by: str, channel: str
+    ) -> Started:
+        """Start rotating `webhook`'s token, its message in `channel`; or the one under way."""
+        assert webhook.target is not None, "only a GitHub dispatch has a token to rotate"
+        now = self._clock()
+        rotation = Rotation(
+            id=f"r-{uuid.uuid4().hex[:8]}",
+            webhook=webhook.uuid,
+            webhook_name=webhook.name,
+            target=webhook.target,
+            channel=channel,
+            started_by=by,
+            started_at=now,
+            scope=webhook.scope,
+            groups=tuple(groups),
+        )
+        for _ in range(_TRIES):
+            found = await self._store.get(ROTATIONS)
+            book = load_rotations(found)
+            running = book.active_for(webhook.uuid)
+            if running is not None:
+                return Started(running, new=False)
+            expected = found.version if found else None
+            written = await self._store.put(
+                ROTATIONS, book.with_rotation(rotation, now).dump(), expected=expected
+            )
+            if written is not None:
+                break
+        else:
+            raise PactbotError("the rotations kept changing under this replica; try again")
+        try:
+            posted = await self._poster.post(channel, self._page(rotation))
+        except SlackError:
+            await self._write(rotation.id, lambda _: None)  # no message: nothing to press
+            raise
+        shown = replace(rotation, channel=posted.channel, ts=posted.ts)
+        await self._write(rotation.id, lambda _: shown)
+        await self._record(shown, "started the rotation")
+        return Started(shown, new=True)
+
+    async def press(self, rotation_id: str, stage: int, press: Press, by: str) -> str | None:
+        """Done, Back or Cancel; None when it moved, else why it did not."""
+        now = self._clock()
+        return await self._move(rotation_id, lambda current: move(current, stage, press, by, now))
+
+    async def run_test(self, rotation_id: str, stage: int, by: str) -> str | None:
+        """Run the webhook's Test from step 1 or 6; None when it ran, else why not."""
+        rotation = await self.get(rotation_id)
+        if rotation is None:
+            return GONE
+        if (refused := refusal(rotation, stage, Press.TEST)) is not None:
+            return refused
+        recent = await self._runner.claim(rotation.webhook, by)
+        if recent is not None:
+            return (
+                f"a Test of this webhook ran within the minute (by <@{recent.by}>): "
+                "try again in a moment"
+            )
+        try:
+            _, report = await self._runner.run(rotation.webhook, by)
+        except BrokerError as error:
+            return f"the Test could not run: {error}"
+        seen = SeenTest(self._clock(), by, report.kind, report.passed, report.headline)
+        waiting = still_waiting(await self._rows(rotation))
+        return await self._move(
+            rotation_id,
+            lambda current: (
+                refusal(current, stage, Press.TEST) or after_test(current, stage, seen, waiting)
+            ),
+        )
+
+    async def check_run(self, rotation_id: str, stage: int, by: str) -> str | None:
+        """Look for the workflow run the re-test started; None when looked, else why not."""
+        rotation = await self.get(rotation_id)
+        if rotation is None:
+            return GONE
+        if (refused := refusal(rotation, stage, Press.CHECK)) is not None:
+            return refused
+        if self._github is None or rotation.passed_at is None:
+            return "set GITHUB_TOKEN (read-only is enough) for pactbot to find the provider's run"
+        target = rotation.target
+        try:
+            runs = await self._github.dispatch_runs(target.owner, target.repo, rotation.passed_at)
+        except GitHubError as error:
+            return f"GitHub could not be asked: {error}"
+        run = run_started_by(runs, rotation.passed_at)
+        now = self._clock()
+        seen = (
+            RunSeen(now, run.html_url, run.display_title, run.status or "queued", run.conclusion)
+            if run
+            else None
+        )
+        return await self._move(
+            rotation_id,
+            lambda current: (
+                refusal(current, stage, Press.CHECK) or seen_run(current, seen, by, now)
+            ),
+        )
+
+    async def watch(self) -> None:
+        """The leader's look at the pairs that finished outages held up."""
+        now = self._clock()
+        book = load_rotations(await self._store.get(ROTATIONS))
+        watched = [r for r in book.open if r.watching(now) or r.watch_ended(now)]
+        if not watched:
+            return
+        try:
+            report = await self._monitor.refresh()
+        except BrokerError as error:
+            log.warning("rotations: the broker cannot be read to tick pairs off: %s", error)
+            return
+        for rotation in watched:
+            if rotation.watch_ended(now):
+                await self._end_watch(rotation)
+            elif verified(rotation, report.rows, now) is not None:
+                await self._tick(rotation.id, report.rows, now)
+
+    async def _tick(self, rotation_id: str, rows: Sequence[PairRow], now: datetime) -> None:
+        """Tick off the pairs whose verification arrived, over whatever else changed."""
+        ticked = await self._write(
+            rotation_id, lambda current: verified(current, rows, now) or current
+        )
+        if ticked is not None:
+            await self._show(ticked)
+
+    async def _end_watch(self, rotation: Rotation) -> None:
+        told = await self._write(rotation.id, lambda current: replace(current, watch_told=True))
+        if told is None or told.ts is None:
+            return
+        try:
+            await self._poster.post(
+                told.channel, build_watch_over(told), thread_ts=told.ts, broadcast=True
+            )
+        except SlackError as error:
+            log.error("rotation %s: cannot say which pairs still wait: %s", told.id, error)
+
+    async def _move(
+        self, rotation_id: str, decide: Callable[[Rotation], Moved | str | None]
+    ) -> str | None:
+        """Apply `decide` in one compare-and-set, then show it, tell it and keep it; None when
+        it moved, else why not."""
+        for _ in range(_TRIES):
+            found = await self._store.get(ROTATIONS)
+            book = load_rotations(found)
+            rotation = book.find(rotation_id)
+            if rotation is None:
+                return GONE
+            decided = decide(rotation)
+            if not isinstance(decided, Moved):
+                return decided
+            moved = decided.rotation
+            written = await self._store.put(
+                ROTATIONS,
+                book.with_rotation(moved, self._clock()).dump(),
+                expected=found.version if found else None,
+            )
+            if written is not None:
+                await self._record(moved, decided.said)
+                await self._show(moved)
+                return None
+        raise PactbotError("the rotation kept changing under this replica; try again")
+
+    async def _write(
+        self, rotation_id: str, change: Callable[[Rotation], Rotation | None]
+    ) -> Rotation | None:
+        """Write what `change` makes of the rotation (None: drop it); the rotation written."""
+        for _ in range(_TRIES):
+            found = await self._store.get(ROTATIONS)
+            book = load_rotations(found)
+            current = book.find(rotation_id)
+            if current is None:
+                return None
+            changed = change(current)
+            new = (
+                book.without(rotation_id)
+                if changed is None
+                else book.with_rotation(changed, self._clock())
+            )
+            expected = found.version if found else None
+            if await self._store.put(ROTATIONS, new.dump(), expected=expected) is not None:
+                return changed
+        raise PactbotError("the rotation kept changing under this replica; try again")
+
+    async def _record(self, rotation: Rotation, said: str) -> None:
+        """Into the audit log, then the message's thread: who did what, when."""
+        now, by = self._clock(), rotation.moved_by or rotation.started_by
+        entry = {
+            "rotation": rotation.id,
+            "webhook": rotation.webhook,
+            "stage": int(rotation.stage),
+            "outcome": rotation.outcome.value,
+            "by": by,
+            "at": now.isoformat(),
+            "what": said,
+        }
+        if rotation.duration is not None:
+            entry["duration_seconds"] = int(rotation.duration.total_seconds())
+        await self._store.append_audit(AUDIT, entry)
+        if rotation.ts is None:
+            return
+        try:
+            await self._poster.post(
+                rotation.channel, build_rotation_note(by, said, now), thread_ts=rotation.ts
+            )
+        except SlackError as error:
+            log.error("rotation %s: cannot write its thread: %s", rotation.id, error)
+
+    async def _show(self, rotation: Rotation) -> None:
+        if rotation.ts is None:
+            return
+        try:
+            await self._poster.update(rotation.channel, rotation.ts, self._page(rotation))
+        except SlackError as error:
+            log.error("rotation %s: cannot update its message: %s", rotation.id, error)
+
+    def _page(self, rotation: Rotation) -> Message:
+        return build_rotation(
+            rotation,
+            RotationPage(
+                machine_user=self._config.rotation.machine_user,
+                secret_name=self._config.rotation.secret_name,
+                broker_url=self._broker_url,
+                github=self._github is not None,
+                now=self._clock(),
+            ),
+        )
+
+    async def _rows(self, rotation: Rotation) -> list[PairRow]:
+        """The webhook's pairs as last read; none when the broker cannot be read now."""
+        try:
+            report = await self._monitor.current()
+        except BrokerError:
+            return []
+        return [row for row in report.rows if rotation.scope.covers(row.key)]

@@ -1,0 +1,371 @@
+"""The PAT rotation walk-through as the channel sees it, on the sample broker and Slack.
+
+`/pact rotate` (or "Start rotation") posts one message that is edited as it moves; each move
+is told in its thread with who and when, and kept in the store's audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.blocks import kit
+from bot.sample.broker import SampleBroker
+from bot.sample.slack import Message, SampleSlack
+from bot.sample.story import ORDERS_WEBHOOK, demo_world
+from bot.sample.world import GITHUB_ACCEPTED, GITHUB_NOT_FOUND, World
+from bot.service.rotation_records import AUDIT
+from bot.store.sqlite import SqliteStore
+from tests.conftest import StartBroker
+from tests.helpers.alerting import answer, buttons, now_shown, shown, thread
+from tests.helpers.bot import ADMIN, CHANNEL, ONCALL_USER, STRANGER, Clock, Running, running_bot
+from tests.integration.test_slack_command import texts
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+ORDERS = ("web-app", "orders-api")
+
+
+@pytest.fixture
+def world() -> World:
+    return demo_world(NOW)
+
+
+@pytest.fixture
+def broker(start_broker: StartBroker, world: World) -> SampleBroker:
+    return start_broker(world)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "pactbot.sqlite3"
+
+
+@pytest.fixture
+async def bot(
+    broker: SampleBroker, slack: SampleSlack, store_path: Path, clock: Clock
+) -> AsyncIterator[Running]:
+    store = SqliteStore(store_path, clock=clock)
+    async with running_bot(broker=broker, slack=slack, store=store, clock=clock) as running:
+        await running.bot.services.monitor.refresh()
+        yield running
+
+
+def rotation_message(slack: SampleSlack) -> Message:
+    [message] = [
+        m
+        for m in slack.in_channel(CHANNEL)
+        if m.thread_ts is None and "token" in m.text.lower() and "rotat" in m.text.lower()
+    ]
+    return slack.messages[(message.channel, message.ts)]
+
+
+async def start(bot: Running, text: str = "rotate orders-api") -> Message:
+    answered = len(bot.slack.calls_to("respond"))
+    await bot.command(text)
+    # The message in the channel, then the answer that replaces "Checking…".
+    await bot.slack.wait_until(
+        lambda: bool(_rotations(bot.slack)) and len(bot.slack.calls_to("respond")) > answered
+    )
+    return rotation_message(bot.slack)
+
+
+def _rotations(slack: SampleSlack) -> list[Message]:
+    return [m for m in slack.in_channel(CHANNEL) if m.thread_ts is None and "Step" in shown(m)]
+
+
+async def press(bot: Running, action_id: str, *, user: str = ONCALL_USER) -> str | None:
+    """Press the rotation's `action_id` button as `user`; what they were told, if anything."""
+    before = rotation_message(bot.slack)
+    edits, answered = before.edits, len(bot.slack.calls_to("respond"))
+    await bot.click(action_id, buttons(before)[action_id], user=user)
+
+    def done() -> bool:
+        return (
+            rotation_message(bot.slack).edits > edits
+            or len(bot.slack.calls_to("respond")) > answered
+        )
+
+    await bot.slack.wait_until(done)
+    responds = bot.slack.calls_to("respond")
+    return texts(responds[-1].body) if len(responds) > answered else None
+
+
+async def test_the_whole_walk_through_from_401_to_a_verified_fix(
+    bot: Running, slack: SampleSlack, world: World, broker: SampleBroker, clock: Clock
+) -> None:
+    message = await start(bot)
+    assert "Step 1 of 8 · Confirm the diagnosis" in shown(message)
+    assert set(buttons(message)) == {kit.ROTATION_TEST, kit.ROTATION_DONE, kit.ROTATION_CANCEL}
+
+    assert await press(bot, kit.ROTATION_TEST) is None  # 401: confirmed, moves on
+    step = now_shown(slack, message)
+    assert "Step 2 of 8 · Sign in to GitHub as the machine user" in step
+    assert "rejected the token (HTTP 401" in step
+    assert "Not your own account" in step
+
+    await press(bot, kit.ROTATION_DONE)
+    step = now_shown(slack, message)
+    assert "Step 3 of 8" in step
+    assert (
+        # As mrkdwn carries it: Slack turns &amp; back into & in the link.
+        "https://github.com/settings/tokens/new?scopes=repo&amp;description=pactflow-webhook-2026-12-01"
+    ) in step
+    assert "No expiration" in step
+
+    await press(bot, kit.ROTATION_DONE)
+    assert "Never paste it into Slack" in now_shown(slack, message)
+    await press(bot, kit.ROTATION_DONE)
+    step = now_shown(slack, message)
+    assert f"{broker.url}/settings/secrets" in step
+    assert "*githubToken*" in step
+
+    await press(bot, kit.ROTATION_DONE)
+    assert "Step 6 of 8 · Test again" in now_shown(slack, message)
+    assert kit.ROTATION_DONE not in buttons(rotation_message(slack))
+
+    clock.advance(minutes=5)  # one Test per webhook per minute
+    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED  # the secret holds the new token
+    await press(bot, kit.ROTATION_TEST)
+    step = now_shown(slack, message)
+    assert "Step 7 of 8 · Watch the provider's run" in step
+    assert "acme/orders-api/actions?query=event%3Arepository_dispatch" in step
+    assert "web-app → orders-api, waiting since" in step
+    # The webhook fires for every consumer of orders-api: one Test cannot verify them all.
+    assert "re-run the provider's main build" in step
+
+    await press(bot, kit.ROTATION_DONE)
+    assert "Step 8 of 8 · Revoke the old token" in now_shown(slack, message)
+    clock.advance(minutes=20)
+    await press(bot, kit.ROTATION_DONE)
+
+    finished = now_shown(slack, message)
+    assert "Token rotated. Finished by <@U0ONCALL>" in finished
+    assert "25m after it started" in finished
+    assert broker.count("/execute$") == 2  # the two Tests, and nothing else ran one
+
+    notes = thread(slack, rotation_message(slack))
+    assert len(notes) == 9  # started, then each of the 8 steps done (two by their Test)
+    assert "revoked the old token: the rotation is finished" in notes[-1]
+    assert all("<@U0ONCALL>" in note for note in notes)
+    assert "ran the Test" in notes[1]
+    assert "Diagnosis confirmed" in notes[1]
+    audit = await bot.bot.services.rotations._store.audit(AUDIT)
+    assert next(entry["what"] for entry in audit) == "started the rotation"
+    assert audit[-1]["outcome"] == "finished"
+    assert audit[-1]["duration_seconds"] == 25 * 60
+    last = await bot.bot.services.rotations.last()
+    assert last[ORDERS_WEBHOOK].by == ONCALL_USER
+
+
+async def test_a_day_of_watching_ticks_each_held_up_pair_off_as_it_is_verified(
+    bot: Running, slack: SampleSlack, world: World, clock: Clock
+) -> None:
+    message = await start(bot)
+    await press(bot, kit.ROTATION_TEST)
+    for _ in range(4):
+        await press(bot, kit.ROTATION_DONE)
+    clock.advance(minutes=5)  # signing in, generating, pasting
+    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
+    await press(bot, kit.ROTATION_TEST)
+    assert "1 still waiting" in now_shown(slack, message)
+
+    clock.advance(minutes=10)
+    with world.lock:
+        world.verify(world.latest(*ORDERS), at=clock())
+    await bot.bot.scheduler.renew_lease()
+    await bot.bot.scheduler.watch_rotations()
+
+    shows = now_shown(slack, message)
+    assert "every one verified since" in shows
+    assert ":white_check_mark: web-app → orders-api, verified" in shows
+
+
+async def test_pairs_still_waiting_a_day_after_the_fix_are_said_in_the_channel(
+    bot: Running, slack: SampleSlack, world: World, clock: Clock
+) -> None:
+    message = await start(bot)
+    await press(bot, kit.ROTATION_TEST)
+    for _ in range(4):
+        await press(bot, kit.ROTATION_DONE)
+    clock.advance(minutes=5)  # signing in, generating, pasting
+    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
+    await press(bot, kit.ROTATION_TEST)
+    await bot.bot.scheduler.renew_lease()
+
+    clock.advance(hours=24)
+    await bot.bot.scheduler.watch_rotations()
+    await bot.bot.scheduler.watch_rotations()  # said once
+
+    said = [m for m in slack.in_channel(CHANNEL) if m.thread_ts == message.ts and m.broadcast]
+    assert len(said) == 1
+    assert "1 pairs still wait for a verification: web-app → orders-api" in shown(said[0])
+
+
+async def test_a_failing_retest_stays_on_step_six_and_says_what_the_status_means(
+    bot: Running, slack: SampleSlack, world: World, clock: Clock
+) -> None:
+    message = await start(bot)
+    await press(bot, kit.ROTATION_TEST)
+    for _ in range(4):
+        await press(bot, kit.ROTATION_DONE)
+
+    clock.advance(minutes=2)  # one Test per webhook per minute
+    await press(bot, kit.ROTATION_TEST)  # the secret still holds the dead token
+    assert "the secret was not updated" in now_shown(slack, message)
+    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_NOT_FOUND
+    clock.advance(minutes=2)
+    await press(bot, kit.ROTATION_TEST)
+
+    step = now_shown(slack, message)
+    assert "Step 6 of 8" in step
+    assert "lacks the repo scope" in step
+    value = buttons(rotation_message(slack))[kit.ROTATION_TEST]  # a Done from an old client
+    await bot.click(kit.ROTATION_DONE, value)
+    told = await answer(bot, 2)
+    assert "step 6 moves on when the Test passes" in told
+
+
+async def test_a_double_click_moves_one_step(bot: Running, slack: SampleSlack) -> None:
+    message = await start(bot)
+    await press(bot, kit.ROTATION_DONE)  # step 1 → 2
+    value = buttons(rotation_message(slack))[kit.ROTATION_DONE]
+
+    await asyncio.gather(
+        bot.click(kit.ROTATION_DONE, value), bot.click(kit.ROTATION_DONE, value, user=ADMIN)
+    )
+    await bot.slack.wait_until(
+        lambda: len(slack.calls_to("respond")) >= 2 and rotation_message(slack).edits >= 2
+    )
+
+    assert "Step 3 of 8" in now_shown(slack, message)
+    refusals = [texts(call.body) for call in slack.calls_to("respond")]
+    assert sum("this rotation is at step 3 now" in said for said in refusals) == 1
+
+
+async def test_two_people_running_the_test_at_once_run_one(
+    bot: Running, slack: SampleSlack, broker: SampleBroker
+) -> None:
+    await start(bot)
+    value = buttons(rotation_message(slack))[kit.ROTATION_TEST]
+
+    await asyncio.gather(
+        bot.click(kit.ROTATION_TEST, value), bot.click(kit.ROTATION_TEST, value, user=ADMIN)
+    )
+    await bot.slack.wait_until(
+        lambda: len(slack.calls_to("respond")) >= 2 and rotation_message(slack).edits >= 1
+    )
+
+    assert broker.count("/execute$") == 1
+    assert "Step 2 of 8" in shown(rotation_message(slack))
+
+
+async def test_someone_not_on_call_changes_nothing_and_is_told_who_may(
+    bot: Running, slack: SampleSlack
+) -> None:
+    message = await start(bot)
+
+    told = await press(bot, kit.ROTATION_DONE, user=STRANGER)
+
+    assert told is not None
+    assert "may act on this rotation" in told
+    assert "Step 1 of 8" in now_shown(slack, message)
+
+
+async def test_a_second_rotate_links_to_the_running_one(bot: Running, slack: SampleSlack) -> None:
+    message = await start(bot)
+
+    await bot.command("rotate orders-api", user=ADMIN)
+    await bot.slack.wait_until(lambda: len(slack.calls_to("respond")) >= 2)
+
+    said = texts(slack.calls_to("respond")[-1].body)
+    assert "being rotated already, started by <@U0ONCALL>" in said
+    assert f"https://slack.com/archives/{CHANNEL}/p{message.ts.replace('.', '')}" in said
+    assert len(_rotations(slack)) == 1
+
+
+async def test_a_cancelled_rotation_says_who_cancelled_it_and_refuses_old_buttons(
+    bot: Running, slack: SampleSlack
+) -> None:
+    message = await start(bot)
+    old_done = buttons(rotation_message(slack))[kit.ROTATION_DONE]
+
+    await press(bot, kit.ROTATION_CANCEL, user=ADMIN)
+    assert "Cancelled by <@U0ADMIN1>" in now_shown(slack, message)
+    assert buttons(rotation_message(slack)) == {}
+    await bot.click(kit.ROTATION_DONE, old_done)
+    await bot.slack.wait_until(lambda: len(slack.calls_to("respond")) >= 2)
+
+    assert "this rotation is over: cancelled by <@U0ADMIN1>" in texts(
+        slack.calls_to("respond")[-1].body
+    )
+    await bot.command("rotate orders-api")  # the webhook is free again
+    await bot.slack.wait_until(lambda: bool(_rotations(slack)))
+
+
+async def test_a_rotation_resumes_after_a_restart_from_the_store(
+    broker: SampleBroker, slack: SampleSlack, store_path: Path, clock: Clock
+) -> None:
+    async with running_bot(
+        broker=broker, slack=slack, store=SqliteStore(store_path, clock=clock), clock=clock
+    ) as first:
+        await first.bot.services.monitor.refresh()
+        message = await start(first)
+        await press(first, kit.ROTATION_DONE)
+        await press(first, kit.ROTATION_DONE)
+
+    async with running_bot(
+        broker=broker, slack=slack, store=SqliteStore(store_path, clock=clock), clock=clock
+    ) as second:
+        await second.bot.services.monitor.refresh()
+        await press(second, kit.ROTATION_DONE)
+
+    assert "Step 4 of 8 · Copy it" in now_shown(slack, message)
+
+
+async def test_the_start_rotation_button_of_a_failed_test_starts_one(
+    bot: Running, slack: SampleSlack
+) -> None:
+    await bot.click(kit.ROTATION_START, ORDERS_WEBHOOK)
+    await bot.slack.wait_until(lambda: bool(_rotations(slack)))
+
+    assert "Step 1 of 8" in shown(rotation_message(slack))
+
+
+async def test_a_token_typed_into_rotate_is_refused_and_not_echoed(
+    bot: Running, slack: SampleSlack
+) -> None:
+    token = "ghp_" + "a1B2" * 9
+    answer = await bot.command(f"rotate {token}")
+
+    assert "revoke" in answer.text
+    assert token not in answer.text
+    assert _rotations(slack) == []
+
+
+async def test_a_rotation_its_message_cannot_be_posted_for_is_not_kept(
+    bot: Running, slack: SampleSlack
+) -> None:
+    slack.fail_next("chat.postMessage", error="not_in_channel")
+
+    await bot.command("rotate orders-api")
+    await bot.slack.wait_until(lambda: len(slack.calls_to("respond")) >= 1)
+
+    assert "cannot be posted here" in texts(slack.calls_to("respond")[-1].body)
+    await bot.command("rotate orders-api")
+    await bot.slack.wait_until(lambda: bool(_rotations(slack)))
+
+
+async def test_rotate_of_an_unknown_provider_says_which_there_are(bot: Running) -> None:
+    await bot.command("rotate nope-api")
+    answers = await bot.slack.wait_for("respond")
+
+    assert "nope-api" in texts(answers[-1].body)
