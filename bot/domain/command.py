@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bot.domain.selection import closest
+from bot.domain.tokens import looks_like_token
 
 # name → (argument, what it does, whether only on-call and admins may run it)
 SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
@@ -21,10 +21,6 @@ SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "digest": ("", "post the freshness digest here, now", True),
     "help": ("", "this help", False),
 }
-
-# GitHub and Slack token prefixes (ghp_ classic PAT, github_pat_ fine-grained, gho_ OAuth,
-# ghs_ app installation, ghu_/ghr_ user-to-server and refresh; xox?- Slack, xapp- app-level).
-_TOKEN = re.compile(r"(?<![\w-])(?:ghp_|github_pat_|gho_|ghs_|ghu_|ghr_|xox[a-z]-|xapp-)\S*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +48,7 @@ class TokenTyped:
 
 def parse(text: str) -> Command | Invalid | TokenTyped:
     """Read the text after `/pact`."""
-    if _TOKEN.search(text):
+    if looks_like_token(text):
         return TokenTyped()
     words = text.split(maxsplit=1)
     if not words:
