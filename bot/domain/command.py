@@ -11,6 +11,11 @@ from bot.domain.tokens import looks_like_token
 SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "status": ("[name]", "pairs, most urgent first (name: part of a consumer or provider)", False),
     "test": ("[provider | webhook id]", "run the broker's webhook Test and explain it", True),
+    "diagnose": (
+        "[provider | webhook id]",
+        "why verifications stall: the Test, real executions, lint, a verdict and the next step",
+        True,
+    ),
     "silence": (
         "<consumer/provider | provider> <duration> [reason]",
         "hold its alerts and reminders for a while, saying why",
