@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from bot.blocks.digest import build_digest, build_digest_failure
 from bot.blocks.limits import Message
-from bot.config import Digest, digest_day
+from bot.config import Digest, digest_day, lint_day
 from bot.domain.report import Report
 from bot.errors import BrokerError, SlackError
 from bot.service.alerting import Alerter
@@ -87,12 +87,14 @@ class DigestPoster:
             await self._poster.post(where.channel, message, thread_ts=where.ts)
 
     async def _messages(self, report: Report, day: date) -> list[Message]:
-        """The digest, with a line per firing alert and the silenced pairs marked."""
+        """The digest, with a line per firing alert, the silenced pairs marked, and on the
+        first digest of the week the webhook lint."""
+        lint = lint_day(self._config, day)
         if self._alerter is None:
-            return build_digest(report, day=day)
+            return build_digest(report, day=day, lint=lint)
         state = await self._alerter.state()
         silences = await self._alerter.silences()
-        return build_digest(report, day=day, alerts=state.alerts, silences=silences)
+        return build_digest(report, day=day, alerts=state.alerts, silences=silences, lint=lint)
 
     async def _post(
         self, key: str, channel: str, claimed: Document, messages: Sequence[Message], day: date
