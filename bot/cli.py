@@ -12,10 +12,10 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bot import __version__
 from bot.duration import parse_duration
@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pactbot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
-    for add in (_add_check, _add_status, _add_test_webhook, _add_digest, _add_serve, _add_demo):
+    adders = (_add_check, _add_status, _add_test_webhook, _add_digest, _add_serve, _add_doctor)
+    for add in (*adders, _add_demo):
         add(commands, common)
     return parser
 
@@ -145,6 +146,17 @@ def _add_serve(commands: Commands, common: argparse.ArgumentParser) -> None:
     serve.set_defaults(run=_serve)
 
 
+def _add_doctor(commands: Commands, common: argparse.ArgumentParser) -> None:
+    doctor = commands.add_parser(
+        "doctor",
+        parents=[common],
+        help="check the config, the broker, Slack, the channels and the store; lint the webhooks",
+        description="Check what pactbot needs, one line per check, and lint the broker's "
+        "webhooks. Starts no CI run. Exit 0 when nothing failed, 1 when something did.",
+    )
+    doctor.set_defaults(run=_doctor)
+
+
 def _add_demo(commands: Commands, common: argparse.ArgumentParser) -> None:
     demo = commands.add_parser(
         "demo", help="run status, check and test-webhook against a sample broker"
@@ -221,6 +233,44 @@ def _test_webhook(args: argparse.Namespace) -> int:
     return asyncio.run(
         commands.webhook_test(_context(args), webhook_id=args.webhook_id, provider=args.provider)
     )
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from bot.config import find_config, load_config
+    from bot.doctor import Setup, doctor
+    from bot.settings import broker_settings, environment, service_settings, slack_settings
+
+    # Only paths and URLs without checks: reading them cannot fail the way settings can.
+    env = environment()
+    path = find_config(args.config, env.pactbot_config)
+    broker = {
+        "base_url": args.broker_base_url,
+        "token": args.broker_token,
+        "username": args.broker_username,
+        "password": args.broker_password,
+    }
+    setup = Setup(
+        config_path=path,
+        config=_read(lambda: load_config(path)),
+        broker=_read(lambda: broker_settings(**broker)),
+        slack=_read(slack_settings),
+        service=_read(service_settings),
+        github_api_url=env.github_api_url,
+    )
+    return asyncio.run(
+        doctor(setup, sys.stdout, clock=lambda: datetime.now(UTC), sleep=asyncio.sleep)
+    )
+
+
+Read = TypeVar("Read")
+
+
+def _read(read: Callable[[], Read]) -> Read | PactbotError:
+    """What `read` returns, or the error it raised, for doctor to report instead of stopping."""
+    try:
+        return read()
+    except PactbotError as error:
+        return error
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ from bot.broker import convert
 from bot.broker.client import BrokerClient
 from bot.broker.schema import WebhookResource
 from bot.broker.snapshot import read_webhooks
-from bot.config import Config, digest_day
+from bot.config import Config, digest_day, lint_day
 from bot.domain.freshness import Policy
 from bot.domain.report import NO_PAIRS_FIX, Report
 from bot.domain.selection import Selection, closest
@@ -115,7 +115,8 @@ async def digest(context: Context, *, json_path: Path | None = None) -> int:
         report = await read_report(
             client, config, now=context.clock(), github_api_url=context.github_api_url
         )
-    messages = build_digest(report, day=digest_day(config.digest, report.taken_at))
+    day = digest_day(config.digest, report.taken_at)
+    messages = build_digest(report, day=day, lint=lint_day(config.digest, day))
     context.out.write(messages_text(messages))
     if json_path is not None:
         write_blocks(json_path, messages)

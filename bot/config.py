@@ -139,6 +139,16 @@ def digest_day(digest: Digest | None, moment: datetime) -> date:
     return moment.astimezone(digest.zone if digest else ZoneInfo("UTC")).date()
 
 
+def lint_day(digest: Digest | None, day: date) -> bool:
+    """Whether the digest of `day` shows the webhook lint: the first digest of each ISO week
+    (without a digest config, Mondays, the first day the default schedule posts on)."""
+    if digest is None:
+        return day.isoweekday() == 1
+    from bot.cron import first_of_its_week
+
+    return first_of_its_week(digest.schedule, digest.zone, day)
+
+
 def _handle(value: object) -> str:
     return str(value).strip().removeprefix("@")
 

@@ -7,6 +7,7 @@ weekday field is read the cron way and handed over as day names.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -29,6 +30,14 @@ def cron_trigger(expression: str, zone: ZoneInfo) -> CronTrigger:
         day_of_week=_weekdays(weekday),
         timezone=zone,
     )
+
+
+def first_of_its_week(expression: str, zone: ZoneInfo, day: date) -> bool:
+    """Whether `day` is the first day of its ISO week (Monday to Sunday, in `zone`) on which
+    `expression` fires: Mondays for "0 9 * * 1-5", Tuesdays for "0 9 * * 2,4"."""
+    monday = datetime.combine(day - timedelta(days=day.weekday()), time(), zone)
+    fires = cron_trigger(expression, zone).get_next_fire_time(None, monday)
+    return fires is not None and fires.date() == day
 
 
 def _weekdays(field: str) -> str:

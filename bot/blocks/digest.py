@@ -10,6 +10,7 @@ from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message, clip, pack_lines
 from bot.blocks.rotation import rotated_lines
 from bot.domain.alerts import Alert, Kind, Silence, silence_for
 from bot.domain.freshness import State
+from bot.domain.lint import lint_all
 from bot.domain.model import PairKey
 from bot.domain.report import NO_PAIRS, NO_PAIRS_FIX, PairRow, Report
 from bot.domain.rotation import NONE_ROTATED, Rotated
@@ -28,15 +29,17 @@ def build_digest(
     alerts: Sequence[Alert] = (),
     silences: Sequence[Silence] = (),
     rotated: Rotated = NONE_ROTATED,
+    lint: bool = False,
 ) -> list[Message]:
-    """The digest of `report` for `day`: the channel message, then its thread replies."""
+    """The digest of `report` for `day`: the channel message, then its thread replies; with
+    `lint` (once a week), the webhooks' lint findings too."""
     title = _title(day)
     head = [kit.header(title), kit.context(summary(report)), *verdict(report)]
     firing = [alert for alert in alerts if alert.firing]
     if firing:
         head.append(kit.section("\n".join(_alert_line(alert, report.taken_at) for alert in firing)))
     head.extend(rotated_blocks(rotated, report))
-    body = body_blocks(report, silences)
+    body = body_blocks(report, silences, lint=lint)
     room = MESSAGE_BLOCKS - len(head) - 2  # and the "more in the thread" line and the footer
     first, rest = body[:room], body[room:]
     footer = kit.context(f"As of {mrkdwn.date(report.taken_at)} · `/pact status` for every pair")
@@ -100,14 +103,28 @@ def _title(day: date) -> str:
     return f"Pact freshness · {day:%a %-d %b %Y}"
 
 
-def body_blocks(report: Report, silences: Sequence[Silence] = ()) -> list[Block]:
-    """Failing webhooks, then problem pairs, then the others grouped by state."""
+def body_blocks(
+    report: Report, silences: Sequence[Silence] = (), *, lint: bool = False
+) -> list[Block]:
+    """Failing webhooks, then problem pairs, then the lint if asked, then the others grouped by
+    state."""
     quiet = {
         row.key: silence
         for row in report.problems
         if (silence := silence_for(row.key, silences, report.taken_at))
     }
-    return _webhook_blocks(report) + _problem_blocks(report, quiet) + _compact_blocks(report)
+    linted = _lint_blocks(report) if lint else []
+    return (
+        _webhook_blocks(report) + _problem_blocks(report, quiet) + linted + _compact_blocks(report)
+    )
+
+
+def _lint_blocks(report: Report) -> list[Block]:
+    findings = lint_all(view.webhook for view in report.webhooks)
+    if not findings:
+        return [kit.section(":broom: *Weekly webhook lint*: nothing to fix.")]
+    title = f":broom: *Weekly webhook lint*: {len(findings)} to fix before they stop verifications"
+    return [kit.section(text) for text in pack_lines([title, *map(kit.finding_line, findings)])]
 
 
 def _alert_line(alert: Alert, now: datetime) -> str:

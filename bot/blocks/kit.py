@@ -17,6 +17,7 @@ from bot.blocks.limits import (
 )
 from bot.domain.alerts import Silence
 from bot.domain.freshness import State
+from bot.domain.lint import Finding
 from bot.domain.model import PairKey, Webhook
 from bot.domain.report import PairRow, WebhookView
 from bot.duration import format_duration
@@ -163,3 +164,9 @@ def test_button(webhook: Webhook) -> Block | None:
     if webhook.target is None:
         return None
     return button("Run webhook test", TEST_RUN, webhook.uuid)
+
+
+def finding_line(finding: Finding) -> str:
+    """One lint finding: the webhook, what is wrong, what to do; escaped."""
+    problem, fix = mrkdwn.escape(finding.problem), mrkdwn.escape(finding.fix)
+    return f"• {webhook_name(finding.webhook)}: {problem} → {fix}"

@@ -2,8 +2,9 @@
 
 Every request carries `Accept: application/hal+json` (without it `/integrations` answers Graphviz
 and logs answer text) and `User-Agent: pactbot/<version>`. GETs are retried on connection errors,
-5xx and 429; the Test is a POST that starts a real CI run and is never retried. No other method
-exists here: `DELETE` on the URLs the bot reads would wipe pacts, webhooks or whole integrations.
+5xx and 429; the Test is a POST that starts a real CI run and is never retried. The only other
+POST asks whether the Test is allowed, of a webhook that does not exist. No other method exists
+here: `DELETE` on the URLs the bot reads would wipe pacts, webhooks or whole integrations.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from bot.settings import BrokerSettings
 
 HAL_JSON = "application/hal+json"
 USER_AGENT = f"pactbot/{__version__}"
+# Not the shape of the broker's own ids (22 characters), so no webhook it made has it.
+PROBE_WEBHOOK = "pactbot-doctor-permission-probe"
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -184,6 +187,29 @@ class BrokerClient:
         if response.status_code >= 500:
             raise BrokerServerError(url, response.status_code, attempts=1)
         return self._decode(response, endpoint, schema.ExecuteResult)
+
+    async def may_run_tests(self) -> bool | None:
+        """Whether these credentials may run the webhook Test, found without running one.
+
+        It POSTs to the Test of a webhook that does not exist. The broker (Webmachine) checks
+        credentials and permissions before it looks the resource up: a read/write token gets
+        404, a read-only one 403 (PactFlow) or 401 (the open-source read-only user), and
+        nothing is dispatched. None when the answer says neither, or the probe's webhook
+        exists after all (then nothing is posted).
+        """
+        url = expand(await self.link("pb:webhook"), uuid=PROBE_WEBHOOK)
+        try:
+            await self.webhook(url)
+        except BrokerNotFound:
+            pass
+        else:
+            return None
+        try:
+            async with self._slots:
+                response = await self._http.post(url + "/execute")
+        except httpx.TransportError as error:
+            raise BrokerUnreachable(url, transport_failure(error)) from None
+        return {404: True, 401: False, 403: False}.get(response.status_code)
 
     # -- plumbing --------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from bot.broker import schema
+from bot.domain.lint import inline_credentials
 from bot.domain.model import (
     Execution,
     History,
@@ -101,7 +102,7 @@ def _number(row: schema.MatrixRow) -> str:
 
 
 def to_webhook(resource: schema.WebhookResource, github_api_url: str) -> Webhook:
-    consumer, provider = resource.consumer, resource.provider
+    consumer, provider, request = resource.consumer, resource.provider, resource.request
     return Webhook(
         uuid=resource.uuid,
         description=resource.description or "",
@@ -113,9 +114,10 @@ def to_webhook(resource: schema.WebhookResource, github_api_url: str) -> Webhook
         ),
         enabled=resource.enabled,
         events=tuple(event.name for event in resource.events),
-        method=resource.request.method.upper(),
-        url=resource.request.url,
-        target=dispatch_target(resource.request.url, resource.request.body, github_api_url),
+        method=request.method.upper(),
+        url=request.url,
+        target=dispatch_target(request.url, request.body, github_api_url),
+        inline_credentials=inline_credentials(request.url, request.headers, request.body),
     )
 
 

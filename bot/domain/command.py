@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bot.domain.selection import closest
+from bot.domain.tokens import looks_like_token
 
 # name → (argument, what it does, whether only on-call and admins may run it)
 SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
@@ -14,6 +14,11 @@ SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "rotate": (
         "[provider | webhook id]",
         "walk through rotating the GitHub token of a webhook, step by step",
+        True,
+    ),
+    "diagnose": (
+        "[provider | webhook id]",
+        "why verifications stall: the Test, real executions, lint, a verdict and the next step",
         True,
     ),
     "silence": (
@@ -26,10 +31,6 @@ SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "digest": ("", "post the freshness digest here, now", True),
     "help": ("", "this help", False),
 }
-
-# GitHub and Slack token prefixes (ghp_ classic PAT, github_pat_ fine-grained, gho_ OAuth,
-# ghs_ app installation, ghu_/ghr_ user-to-server and refresh; xox?- Slack, xapp- app-level).
-_TOKEN = re.compile(r"(?<![\w-])(?:ghp_|github_pat_|gho_|ghs_|ghu_|ghr_|xox[a-z]-|xapp-)\S*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ class TokenTyped:
 
 def parse(text: str) -> Command | Invalid | TokenTyped:
     """Read the text after `/pact`."""
-    if _TOKEN.search(text):
+    if looks_like_token(text):
         return TokenTyped()
     words = text.split(maxsplit=1)
     if not words:

@@ -16,7 +16,7 @@ from bot.duration import format_duration
 
 EXPIRY_WARNING = timedelta(days=14)
 
-_WHITELIST = (
+WHITELIST = (
     "the broker's webhook host whitelist (PACT_BROKER_WEBHOOK_HOST_WHITELIST, e.g. "
     '"api.github.com") makes Tests and logs show the target\'s answer'
 )
@@ -27,6 +27,7 @@ class TestReport:
     kind: HealthKind
     passed: bool  # the target answered 2xx (or the broker says success and hides the answer)
     headline: str
+    answer: TargetAnswer
     advice: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -42,11 +43,12 @@ def explain_test(webhook: Webhook, answer: TargetAnswer, now: datetime) -> TestR
     if not webhook.enabled:
         warnings.append("the webhook is disabled: the Test ran it, but real publications do not")
     if answer.hidden and answer.success:
-        warnings.append(f"the broker hides the target's answer; {_WHITELIST}")
+        warnings.append(f"the broker hides the target's answer; {WHITELIST}")
     return TestReport(
         kind=kind,
         passed=answer.success,
         headline=headline,
+        answer=answer,
         advice=tuple(advice),
         warnings=tuple(warnings),
         notes=tuple(notes),
@@ -103,7 +105,7 @@ _VERDICTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "hidden": (
         "The Test failed, but the broker hides what {where} answered, so a dead token (401) "
         "cannot be told from a missing repository (404) or a timeout.",
-        (f"Setting {_WHITELIST}.",),
+        (f"Setting {WHITELIST}.",),
     ),
     "failing": ("{where} answered HTTP {status}{said}.", ()),
 }

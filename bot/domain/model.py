@@ -138,6 +138,9 @@ class Webhook:
     method: str
     url: str
     target: DispatchTarget | None = None
+    # Where a credential is written into the request itself instead of a `${user.<secret>}`
+    # reference (`header Authorization`, `body client_payload.token`); never the value.
+    inline_credentials: tuple[str, ...] = ()
 
     @property
     def triggers_verification(self) -> bool:

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from bot.blocks.digest import build_digest, build_digest_failure
 from bot.blocks.limits import Message
-from bot.config import Digest, digest_day
+from bot.config import Digest, digest_day, lint_day
 from bot.domain.report import Report
 from bot.domain.rotation import NONE_ROTATED
 from bot.errors import BrokerError, SlackError
@@ -91,14 +91,21 @@ class DigestPoster:
             await self._poster.post(where.channel, message, thread_ts=where.ts)
 
     async def _messages(self, report: Report, day: date) -> list[Message]:
-        """The digest, with a line per firing alert and the silenced pairs marked."""
+        """The digest, with a line per firing alert, the silenced pairs marked, the last
+        rotations, and on the first digest of the week the webhook lint."""
+        lint = lint_day(self._config, day)
         rotated = await self._rotations.rotated() if self._rotations else NONE_ROTATED
         if self._alerter is None:
-            return build_digest(report, day=day, rotated=rotated)
+            return build_digest(report, day=day, rotated=rotated, lint=lint)
         state = await self._alerter.state()
         silences = await self._alerter.silences()
         return build_digest(
-            report, day=day, alerts=state.alerts, silences=silences, rotated=rotated
+            report,
+            day=day,
+            alerts=state.alerts,
+            silences=silences,
+            rotated=rotated,
+            lint=lint,
         )
 
     async def _post(

@@ -190,6 +190,7 @@ def _services(
         digest=digest,
         alerter=alerter,
         rotations=rotations,
+        github=github,
         poster=poster,
         authoriser=Authoriser(config.access, web_client, store),
         health=health,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.config import Config
+from bot.github.client import GitHubClient
 from bot.service.alerting import Alerter
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
@@ -26,6 +27,8 @@ class Services:
     digest: DigestPoster
     alerter: Alerter
     rotations: Rotations
+    # With GITHUB_TOKEN: the provider's runs, for rotations and diagnoses.
+    github: GitHubClient | None
     poster: SlackPoster
     authoriser: Authoriser
     health: Health

@@ -16,10 +16,12 @@ from typing import Any
 
 import httpx
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot.broker.client import Timeouts
 from bot.config import Config
 from bot.sample.broker import SampleBroker
+from bot.sample.github import SampleGitHub
 from bot.sample.slack import SampleSlack
 from bot.service.runtime import Bot, assemble
 from bot.settings import BrokerSettings, SlackSettings
@@ -140,6 +142,7 @@ async def running_bot(
     settings: Config | None = None,
     holder: str | None = "replica-1",  # None: the one `pactbot serve` makes for itself
     broker_timeouts: Timeouts | None = None,
+    github: SampleGitHub | None = None,  # with GITHUB_TOKEN set, this GitHub answers
 ) -> AsyncIterator[Running]:
     slack.add_usergroup(ONCALL_GROUP, "pact-oncall", [ONCALL_USER])
     sleeps = sleeps or Sleeps()
@@ -150,7 +153,8 @@ async def running_bot(
             bot_token="xoxb-test", signing_secret=SIGNING_SECRET, api_base_url=slack.url + "/api/"
         ),
         store=store,
-        github_api_url="https://api.github.com",
+        github_api_url=github.url if github else "https://api.github.com",
+        github_token=SecretStr(github.token) if github else None,
         clock=clock,
         sleep=sleeps,
         holder=holder,

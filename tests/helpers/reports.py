@@ -8,12 +8,13 @@ is the size of a big organisation's broker.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.alert import build_alert, build_joined, build_reminder, build_resolution
+from bot.blocks.diagnosis import build_diagnose_choice, build_diagnosis
 from bot.blocks.digest import build_digest, build_digest_failure
 from bot.blocks.help import build_help, build_notice, build_refusal, build_token_refusal
 from bot.blocks.home import build_home, build_home_failure
@@ -36,6 +37,7 @@ from bot.blocks.webhook import (
 from bot.config import Config
 from bot.domain.alerts import Alert, AlertState, Route, Rules, Setup, Silence, evaluate
 from bot.domain.command import Invalid
+from bot.domain.diagnosis import Diagnosis, diagnose, facts_from
 from bot.domain.explain import TestReport, explain_test
 from bot.domain.model import (
     DispatchTarget,
@@ -50,7 +52,7 @@ from bot.domain.model import (
     Verification,
     Webhook,
 )
-from bot.domain.report import Report, build_report
+from bot.domain.report import Report, WebhookView, build_report
 from bot.domain.rotation import (
     LastRotation,
     Outcome,
@@ -252,6 +254,49 @@ def dispatch_of(report: Report) -> Webhook:
     return next(view.webhook for view in report.webhooks if view.webhook.uuid == PRICING_DISPATCH)
 
 
+@dataclass(frozen=True)
+class Run:
+    """A provider's workflow run, with the fields a diagnosis reads of GitHub's."""
+
+    created_at: datetime
+    status: str
+    conclusion: str | None
+    html_url: str
+    display_title: str
+
+
+def diagnosis_of(report: Report, said: str) -> Diagnosis:
+    """The diagnosis of the dead-token webhook's provider, with `said` in every outside text:
+    a credential's place, a run's title and link."""
+    webhook = dispatch_of(report)
+    facts = facts_from(report, webhook.scope.provider, webhook)
+    assert facts.webhook is not None
+    linted = replace(webhook, inline_credentials=(f"header {said}",))
+    run = Run(NOW - timedelta(days=3), "completed", said, f"https://github.com/{said}", said)
+    facts = replace(
+        facts,
+        webhook=WebhookView(linted, facts.webhook.health),
+        test=failing_test(webhook),
+        runs=[run],
+    )
+    return diagnose(facts, NOW)
+
+
+def linted(report: Report, said: str) -> Report:
+    """`report` with its dead-token webhook disabled and a credential written into it at a
+    place named `said`."""
+    views = tuple(
+        replace(
+            view,
+            webhook=replace(view.webhook, enabled=False, inline_credentials=(f"header {said}",)),
+        )
+        if view.webhook.uuid == PRICING_DISPATCH
+        else view
+        for view in report.webhooks
+    )
+    return replace(report, webhooks=views)
+
+
 def firing(report: Report, *, channel: str = "C0DIGEST") -> AlertState:
     """The alert state after `report`'s problems have been stale for an hour, one alert firing,
     plus a broker alert that stood for a while."""
@@ -385,6 +430,12 @@ def rendered(report: Report, *, said: str = "the broker answered HTTP 503") -> d
         f"digest with alerts {number}": message.payload()
         for number, message in enumerate(with_alerts, start=1)
     }
+    payloads |= {
+        f"digest with lint {number}": message.payload()
+        for number, message in enumerate(
+            build_digest(linted(report, said), day=DAY, lint=True), start=1
+        )
+    }
     retry = NOW + timedelta(minutes=15)
     messages = {
         "digest failure": build_digest_failure(said, day=DAY, retry_at=retry),
@@ -402,6 +453,8 @@ def rendered(report: Report, *, said: str = "the broker answered HTTP 503") -> d
         "token refusal": build_token_refusal(),
         "refusal": build_refusal(f"Only {mrkdwn.usergroup(ONCALL_GROUP)} may run `/pact test`."),
         "notice": build_notice(f"The Pact Broker cannot be read: {said}"),
+        "diagnosis": build_diagnosis(diagnosis_of(report, said), by=ONCALL, at=NOW),
+        "diagnose choice": build_diagnose_choice(dispatches),
         **_alert_messages(report, said),
         **rotation_messages(report, said),
     }

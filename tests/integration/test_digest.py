@@ -350,3 +350,30 @@ async def test_a_replica_that_died_posting_the_digest_is_not_posted_for_twice(
 
         assert outcome.said == "posted"
         assert len(digests(slack)) == 1
+
+
+@pytest.mark.parametrize(
+    ("day", "linted"),
+    [
+        (datetime(2026, 11, 30, 9, 0, tzinfo=UTC), True),  # Monday: the week's first digest
+        (NOW, False),  # Tuesday
+    ],
+)
+async def test_the_first_digest_of_the_week_carries_the_webhook_lint(
+    broker: SampleBroker,
+    slack: SampleSlack,
+    tmp_path: Path,
+    day: datetime,
+    linted: bool,
+) -> None:
+    orders = broker.world.webhooks["kJE42wcSbKwfb0QJ3V9sBg"]
+    orders.events = ["contract_published"]
+    clock = Clock(day)
+    store = SqliteStore(tmp_path / "pactbot.sqlite3", clock=clock)
+    async with running_bot(broker=broker, slack=slack, store=store, clock=clock) as bot:
+        await leading(bot)
+        await bot.bot.scheduler.run_digest()
+
+    shown = "\n".join(texts(call.body) for call in slack.calls_to("chat.postMessage"))
+    assert ("*Weekly webhook lint*: 1 to fix" in shown) is linted
+    assert ("it listens to contract_published: it fires on every publish" in shown) is linted

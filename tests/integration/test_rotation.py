@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.blocks import kit
 from bot.sample.broker import SampleBroker
+from bot.sample.github import Failure, SampleGitHub
 from bot.sample.slack import Message, SampleSlack
 from bot.sample.story import ORDERS_WEBHOOK, demo_world
 from bot.sample.world import GITHUB_ACCEPTED, GITHUB_NOT_FOUND, World
 from bot.service.rotation_records import AUDIT
 from bot.store.sqlite import SqliteStore
-from tests.conftest import StartBroker
+from tests.conftest import GITHUB_TOKEN, StartBroker
+from tests.helpers import slack_requests
 from tests.helpers.alerting import answer, buttons, now_shown, shown, thread
 from tests.helpers.bot import ADMIN, CHANNEL, ONCALL_USER, STRANGER, Clock, Running, running_bot
 from tests.integration.test_slack_command import texts
@@ -369,3 +371,127 @@ async def test_rotate_of_an_unknown_provider_says_which_there_are(bot: Running) 
     answers = await bot.slack.wait_for("respond")
 
     assert "nope-api" in texts(answers[-1].body)
+
+
+async def test_with_github_step_7_finds_the_run_the_retest_started_and_its_conclusion(
+    broker: SampleBroker,
+    slack: SampleSlack,
+    store_path: Path,
+    clock: Clock,
+    world: World,
+    github: SampleGitHub,
+) -> None:
+    store = SqliteStore(store_path, clock=clock)
+    async with running_bot(
+        broker=broker, slack=slack, store=store, clock=clock, github=github
+    ) as bot:
+        await bot.bot.services.monitor.refresh()
+        message = await start(bot)
+        await press(bot, kit.ROTATION_TEST)
+        for _ in range(4):
+            await press(bot, kit.ROTATION_DONE)
+        clock.advance(minutes=5)
+        world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
+        github.add_run("acme/orders-api", clock() - timedelta(hours=1))  # an older dispatch
+        await press(bot, kit.ROTATION_TEST)
+        assert kit.ROTATION_CHECK in buttons(rotation_message(slack))
+
+        await press(bot, kit.ROTATION_CHECK)
+        assert "looked for the provider's run: none yet" in thread(slack, message)[-1]
+        run = github.add_run("acme/orders-api", clock() + timedelta(seconds=20))
+        clock.advance(minutes=1)
+        await press(bot, kit.ROTATION_CHECK)
+        assert "queued" in now_shown(slack, message)
+        github.finish(run.id, "success")
+        await press(bot, kit.ROTATION_CHECK)
+
+        step = now_shown(slack, message)
+        assert ":white_check_mark:" in step
+        assert f"actions/runs/{run.id}" in step
+        assert "success" in thread(slack, message)[-1]
+
+
+async def test_github_failing_is_said_and_the_rotation_stays_where_it_was(
+    broker: SampleBroker,
+    slack: SampleSlack,
+    store_path: Path,
+    clock: Clock,
+    world: World,
+    github: SampleGitHub,
+) -> None:
+    store = SqliteStore(store_path, clock=clock)
+    async with running_bot(
+        broker=broker, slack=slack, store=store, clock=clock, github=github
+    ) as bot:
+        await bot.bot.services.monitor.refresh()
+        message = await start(bot)
+        await press(bot, kit.ROTATION_TEST)
+        for _ in range(4):
+            await press(bot, kit.ROTATION_DONE)
+        clock.advance(minutes=5)
+        world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
+        await press(bot, kit.ROTATION_TEST)
+        github.fail(Failure.BAD_CREDENTIALS)
+
+        told = await press(bot, kit.ROTATION_CHECK)
+
+    assert told is not None
+    assert "GitHub could not be asked: GitHub rejected GITHUB_TOKEN" in told
+    assert GITHUB_TOKEN not in told
+    assert "Step 7 of 8" in now_shown(slack, message)
+
+
+async def finish(bot: Running, world: World, clock: Clock) -> None:
+    """A whole rotation of the orders-api token, by the person on call."""
+    await start(bot)
+    await press(bot, kit.ROTATION_TEST)
+    for _ in range(4):
+        await press(bot, kit.ROTATION_DONE)
+    clock.advance(minutes=5)
+    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
+    await press(bot, kit.ROTATION_TEST)
+    for _ in range(2):
+        await press(bot, kit.ROTATION_DONE)
+
+
+async def test_status_the_digest_and_app_home_say_when_the_token_was_last_rotated_and_by_whom(
+    bot: Running, slack: SampleSlack, world: World, clock: Clock
+) -> None:
+    await finish(bot, world, clock)
+    rotated = (
+        "token last rotated <!date^1796094300^{date_short_pretty}|2026-12-01 03:05 UTC> "
+        "by <@U0ONCALL>"
+    )
+
+    status = texts((await bot.command("status orders")).json())  # answered in the ack
+    await bot.command("digest")
+    await bot.post(
+        slack_requests.event(
+            {"type": "app_home_opened", "user": ONCALL_USER, "channel": "D0HOME", "tab": "home"}
+        )
+    )
+    [home] = await slack.wait_for("views.publish")
+    await slack.wait_until(
+        lambda: any("Pact freshness" in m.text for m in slack.in_channel(CHANNEL))
+    )
+
+    digest = next(shown(m) for m in slack.in_channel(CHANNEL) if "Pact freshness" in m.text)
+    for said in (status, digest, texts(home.body["view"])):
+        assert rotated in said
+        assert "practice rotation" not in said
+
+
+async def test_a_year_after_the_last_rotation_the_digest_suggests_a_practice_one(
+    bot: Running, slack: SampleSlack, world: World, clock: Clock
+) -> None:
+    await finish(bot, world, clock)
+    clock.advance(days=366)
+    await bot.bot.services.monitor.refresh()
+
+    await bot.command("digest")
+    await slack.wait_until(
+        lambda: any("Pact freshness" in m.text for m in slack.in_channel(CHANNEL))
+    )
+
+    digest = next(shown(m) for m in slack.in_channel(CHANNEL) if "Pact freshness" in m.text)
+    assert "over 365d ago: time for a practice rotation (`/pact rotate orders-api`)" in digest

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, digest_day, find_config, load_config
+from bot.config import Config, digest_day, find_config, lint_day, load_config
 from bot.domain.freshness import Policy, Rule
 from bot.domain.model import PairKey
 from bot.errors import ConfigError
@@ -228,6 +228,16 @@ def test_the_digest_day_is_the_day_where_the_digest_is_read(tmp_path: Path) -> N
 
     assert digest_day(config.digest, late) == date(2026, 12, 2)
     assert digest_day(None, late) == date(2026, 12, 1)
+
+
+def test_the_lint_shows_on_the_first_digest_of_each_iso_week(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, 'digest:\n  channel: C0123\n  schedule: "0 9 * * 3-5"\n'))
+    wednesday, thursday, monday = date(2026, 12, 2), date(2026, 12, 3), date(2026, 11, 30)
+
+    assert lint_day(config.digest, wednesday)
+    assert not lint_day(config.digest, thursday)
+    assert lint_day(None, monday)
+    assert not lint_day(None, wednesday)
 
 
 def test_the_alerts_and_routes_sections_are_read_as_the_example_spells_them(

@@ -74,6 +74,8 @@ def test_the_bot_asks_for_exactly_the_scopes_it_uses() -> None:
             "usergroups:read",
             "channels:history",
             "groups:history",
+            "channels:read",
+            "groups:read",
         }
     )
 
@@ -106,6 +108,7 @@ def _app() -> AsyncApp:
         digest=unused,
         alerter=unused,
         rotations=unused,
+        github=None,
         poster=unused,
         authoriser=unused,
         health=Health(clock),

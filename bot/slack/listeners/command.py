@@ -17,6 +17,7 @@ from bot.domain.webhook_choice import dispatching
 from bot.errors import BrokerError, SlackError
 from bot.slack.guard import allowed_here, operator
 from bot.slack.listeners import alerts, rotation
+from bot.slack.listeners.diagnose import diagnose_command
 from bot.slack.listeners.tests import start_test
 from bot.slack.replies import Reply
 from bot.slack.services import Services
@@ -111,6 +112,7 @@ _SUBCOMMANDS = {
     "status": _status,
     "test": _test,
     "rotate": rotation.rotate,
+    "diagnose": diagnose_command,
     "silence": alerts.silence,
     "unsilence": alerts.unsilence,
     "silences": alerts.silences,

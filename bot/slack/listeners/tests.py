@@ -10,6 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.blocks import kit
 from bot.blocks.help import build_notice
+from bot.blocks.limits import Message
 from bot.blocks.webhook import build_recent, build_result, build_running
 from bot.domain.model import Webhook
 from bot.errors import BrokerError, SlackError, StoreUnavailable
@@ -97,8 +98,13 @@ async def _run_and_post(services: Services, reply: Reply, uuid: str, channel: st
         await reply.say(build_notice(f"The webhook Test could not run: {error}"))
         return
     result = build_result(webhook, report, by=reply.user, at=services.clock())
+    await post_result(reply, channel, result)
+
+
+async def post_result(reply: Reply, channel: str, result: Message) -> None:
+    """Post `result` in `channel`; where Slack refuses, tell at least the one who asked."""
     try:
         await reply.post_in_channel(channel, result)
     except SlackError as error:
-        log.error("cannot post the Test result of %s in %s: %s", uuid, channel, error)
-        await reply.say(result)  # the one who ran it at least learns what it said
+        log.error("cannot post %r in %s: %s", result.text[:80], channel, error)
+        await reply.say(result)

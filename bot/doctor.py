@@ -1,0 +1,191 @@
+"""`pactbot doctor`: whether pactbot can do its work here, one line per check.
+
+It checks what `pactbot serve` needs (the config, the broker and its credentials, Slack, the
+digest and route channels, the store) and lints the broker's webhooks. Nothing it does starts a
+CI run: whether the broker token may run the Test is asked of a webhook that does not exist.
+Every failing line says what to do. Exit 0 when nothing failed, else 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TextIO
+
+from bot.broker.client import BrokerClient
+from bot.broker.snapshot import read_webhooks
+from bot.config import Config
+from bot.domain.lint import lint_all
+from bot.errors import BrokerError, PactbotError, SlackError
+from bot.retry import Sleep
+from bot.service.metrics import Metrics
+from bot.service.slack_client import build_client
+from bot.settings import BrokerSettings, ServiceSettings, SlackSettings
+from bot.store.factory import open_store, redact
+
+_READ_ONLY = (
+    "the token is read-only: /pact test and /pact diagnose need a read/write one (PactFlow: "
+    "'Read/write token (CI)'; open-source broker: the read/write basic-auth user)"
+)
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"  # cannot tell; not counted as a failure
+    SKIP = "skip"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    status: Status
+    name: str
+    said: str
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What doctor checks: each setting as read, or the error reading it gave."""
+
+    config_path: Path | None
+    config: Config | PactbotError
+    broker: BrokerSettings | PactbotError
+    slack: SlackSettings | PactbotError
+    service: ServiceSettings | PactbotError
+    github_api_url: str
+
+
+async def doctor(setup: Setup, out: TextIO, *, clock: Callable[[], datetime], sleep: Sleep) -> int:
+    """Print one line per check; 0 when none failed, else 1."""
+    checks = [_config(setup)]
+    checks += await _broker(setup, clock, sleep)
+    checks += await _slack(setup, sleep)
+    checks.append(await _store(setup, clock))
+    for check in checks:
+        out.write(f"{check.status.value:<4}  {check.name:<11} {check.said}\n")
+    failed = sum(1 for check in checks if check.status is Status.FAIL)
+    out.write(f"\n{failed} of {len(checks)} checks failed.\n" if failed else "\nAll is well.\n")
+    return 1 if failed else 0
+
+
+def _config(setup: Setup) -> Check:
+    if isinstance(setup.config, PactbotError):
+        return Check(Status.FAIL, "config", str(setup.config))
+    where = str(setup.config_path) if setup.config_path else "no config file (the defaults)"
+    return Check(Status.OK, "config", f"{where}: valid")
+
+
+async def _broker(setup: Setup, clock: Callable[[], datetime], sleep: Sleep) -> list[Check]:
+    settings = setup.broker
+    if isinstance(settings, PactbotError):
+        return [Check(Status.FAIL, "broker", str(settings))]
+    async with BrokerClient(settings, clock=clock, sleep=sleep) as client:
+        try:
+            await client.index()
+        except BrokerError as error:
+            return [Check(Status.FAIL, "broker", str(error))]
+        reached = Check(Status.OK, "broker", f"{settings.base_url} answers and lets pactbot read")
+        return [reached, await _test_permission(client), *await _lint(client, setup)]
+
+
+async def _test_permission(client: BrokerClient) -> Check:
+    try:
+        allowed = await client.may_run_tests()
+    except BrokerError as error:
+        return Check(Status.FAIL, "test", str(error))
+    if allowed is None:
+        return Check(
+            Status.WARN,
+            "test",
+            "cannot tell whether the token may run the webhook Test; `pactbot test-webhook` "
+            "tells (it dispatches a real CI run)",
+        )
+    if not allowed:
+        return Check(Status.FAIL, "test", _READ_ONLY)
+    return Check(Status.OK, "test", "the token may run the webhook Test (asked without one)")
+
+
+async def _lint(client: BrokerClient, setup: Setup) -> list[Check]:
+    try:
+        webhooks = [webhook for webhook, _ in await read_webhooks(client, setup.github_api_url)]
+    except BrokerError as error:
+        return [Check(Status.FAIL, "lint", str(error))]
+    findings = lint_all(webhooks)
+    if not findings:
+        return [Check(Status.OK, "lint", f"{len(webhooks)} webhooks, nothing to fix")]
+    return [
+        Check(Status.FAIL, "lint", f"“{found.webhook.name}”: {found.problem} → {found.fix}")
+        for found in findings
+    ]
+
+
+async def _slack(setup: Setup, sleep: Sleep) -> list[Check]:
+    settings = setup.slack
+    if isinstance(settings, PactbotError):
+        return [Check(Status.FAIL, "slack", str(settings))]
+    client = build_client(
+        token=settings.bot_token.get_secret_value(),
+        base_url=settings.api_base_url,
+        metrics=Metrics(),
+        sleep=sleep,
+    )
+    try:
+        me = await client.auth_test()
+    except SlackError as error:
+        return [Check(Status.FAIL, "slack", str(error))]
+    checks = [Check(Status.OK, "slack", f"signed in as @{me.get('user')} in {me.get('team')}")]
+    channels = _channels(setup.config)
+    if not channels:
+        said = "the config names no digest.channel and no route channel"
+        return [*checks, Check(Status.SKIP, "channel", said)]
+    for channel in channels:
+        try:
+            found = (await client.conversations_info(channel=channel))["channel"]
+        except SlackError as error:
+            checks.append(Check(Status.FAIL, "channel", f"{channel}: {error}"))
+            continue
+        checks.append(_membership(channel, found))
+    return checks
+
+
+def _channels(config: Config | PactbotError) -> list[str]:
+    """The digest channel and the route channels, each once, in the config's order."""
+    if isinstance(config, PactbotError):
+        return []
+    digest = [config.digest.channel] if config.digest else []
+    return list(dict.fromkeys(digest + [route.channel for route in config.routes]))
+
+
+def _membership(channel: str, found: dict[str, object]) -> Check:
+    name = f"{channel} (#{found.get('name')})"
+    if found.get("is_archived"):
+        return Check(Status.FAIL, "channel", f"{name} is archived: choose another in the config")
+    if not found.get("is_member"):
+        return Check(
+            Status.FAIL,
+            "channel",
+            f"{name}: the bot is not in it; invite it there (/invite @pactbot)",
+        )
+    return Check(Status.OK, "channel", f"{name}: the bot is in it")
+
+
+async def _store(setup: Setup, clock: Callable[[], datetime]) -> Check:
+    service = setup.service
+    if isinstance(service, PactbotError):
+        return Check(Status.FAIL, "store", str(service))
+    url = service.pactbot_store_url
+    where = redact(url) if url else "./pactbot.sqlite3 (PACTBOT_STORE_URL unset)"
+    try:
+        store = open_store(url, clock=clock)
+    except PactbotError as error:
+        return Check(Status.FAIL, "store", str(error))
+    try:
+        await store.ping()
+    except PactbotError as error:
+        return Check(Status.FAIL, "store", str(error))
+    finally:
+        await store.close()
+    return Check(Status.OK, "store", f"{where} answers")

@@ -1,0 +1,151 @@
+"""Webhook lint: what in a webhook's definition keeps (or will keep) verifications from starting.
+
+Each finding says what is wrong and how to fix it, never what a credential is: an inline token
+is named by where it sits (`header Authorization`), not by its value. The checks follow the
+field guide (shared/seed/pact-broker-webhooks.md): the token lives in a `${user.<secret>}`, the
+webhook listens to `contract_requiring_verification_published`, and it POSTs an `event_type`
+to a repository's `/dispatches`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from bot.domain.explain import EXPIRY_WARNING, token_expiry
+from bot.domain.model import TargetAnswer, Webhook
+from bot.domain.tokens import holds_credential
+from bot.duration import format_duration
+
+EVERY_PUBLISH_EVENT = "contract_published"
+MEANT_EVENT = "contract_requiring_verification_published"
+
+
+class Lint(StrEnum):
+    INLINE_CREDENTIAL = "inline_credential"
+    DISABLED = "disabled"
+    EVERY_PUBLISH = "every_publish"
+    NOT_A_DISPATCH = "not_a_dispatch"
+    NO_EVENT_TYPE = "no_event_type"
+    TOKEN_EXPIRES = "token_expires"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    webhook: Webhook
+    kind: Lint
+    problem: str
+    fix: str
+
+
+def inline_credentials(url: str, headers: Mapping[str, str], body: object) -> tuple[str, ...]:
+    """Where the request carries a credential written in, rather than a secret reference.
+
+    The open-source broker masks `Authorization` and `*token*` headers as `**********` when it
+    shows a webhook: a token there cannot be seen, one in another header or the body can.
+    """
+    places = [f"header {name}" for name, value in headers.items() if holds_credential(value)]
+    places += [f"body {path}" if path else "body" for path in _credential_paths(_parsed(body))]
+    if holds_credential(url):
+        places.append("URL")
+    return tuple(places)
+
+
+def lint(
+    webhook: Webhook, *, answer: TargetAnswer | None = None, now: datetime | None = None
+) -> list[Finding]:
+    """The findings for `webhook`; with a Test's `answer` and `now`, its token's expiry too."""
+    found = [
+        Finding(webhook, kind, problem, fix) for kind, problem, fix in _definition_findings(webhook)
+    ]
+    expiry = _expiry(answer, now) if answer is not None and now is not None else None
+    if expiry is not None:
+        found.append(Finding(webhook, Lint.TOKEN_EXPIRES, *expiry))
+    return found
+
+
+def lint_all(webhooks: Iterable[Webhook]) -> list[Finding]:
+    """The definition findings of every webhook, in the order given."""
+    return [finding for webhook in webhooks for finding in lint(webhook)]
+
+
+def aims_at_github(url: str) -> bool:
+    """Whether `url` is GitHub's REST API (github.com's, or an Enterprise Server's /api/v3)."""
+    parts = urlsplit(url)
+    return parts.hostname == "api.github.com" or parts.path.startswith("/api/v3/")
+
+
+def _definition_findings(webhook: Webhook) -> Iterator[tuple[Lint, str, str]]:
+    for place in webhook.inline_credentials:
+        yield (
+            Lint.INLINE_CREDENTIAL,
+            f"a credential is written into the webhook ({place}) instead of a "
+            "${user.<secret>} reference",
+            "revoke that token, store a new one as a broker secret (Settings → Secrets) and "
+            "reference it as Bearer ${user.githubToken}",
+        )
+    github = webhook.target is not None or aims_at_github(webhook.url)
+    if not webhook.enabled and (github or webhook.triggers_verification):
+        yield (
+            Lint.DISABLED,
+            "it is disabled: publications do not fire it, so no verification starts",
+            "enable it in the broker (Settings → Webhooks), or delete it if it is retired",
+        )
+    if github and EVERY_PUBLISH_EVENT in webhook.events:
+        yield (
+            Lint.EVERY_PUBLISH,
+            f"it listens to {EVERY_PUBLISH_EVENT}: it fires on every publish, unchanged "
+            "content included",
+            f"listen to {MEANT_EVENT} instead: it fires only when content needs a verification",
+        )
+    if webhook.target is None and aims_at_github(webhook.url):
+        yield (
+            Lint.NOT_A_DISPATCH,
+            "it posts to GitHub, but not to a repository's /dispatches: no workflow starts",
+            "use https://api.github.com/repos/<owner>/<repo>/dispatches",
+        )
+    if webhook.target is not None and webhook.target.event_type is None:
+        yield (
+            Lint.NO_EVENT_TYPE,
+            "its body has no event_type: GitHub rejects the dispatch (HTTP 422)",
+            f'send {{"event_type": "{MEANT_EVENT}", "client_payload": {{…}}}}, the type the '
+            "provider's workflow lists under repository_dispatch",
+        )
+
+
+def _expiry(answer: TargetAnswer, now: datetime) -> tuple[str, str] | None:
+    expires = token_expiry(answer)
+    if expires is None or expires - now > EXPIRY_WARNING:
+        return None
+    left, when = expires - now, f"{expires:%Y-%m-%d}"
+    said = f"expired on {when}" if left <= timedelta(0) else f"expires on {when}, in "
+    said += format_duration(left) if left > timedelta(0) else ""
+    return (
+        f"GitHub says the webhook's token {said}",
+        "rotate it now: a classic token of the machine user, repo scope, no expiration",
+    )
+
+
+def _parsed(body: object) -> object:
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body
+
+
+def _credential_paths(node: object, path: str = "") -> Iterator[str]:
+    if isinstance(node, str):
+        if holds_credential(node):
+            yield path
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _credential_paths(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _credential_paths(value, f"{path}[{index}]")
