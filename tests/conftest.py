@@ -10,7 +10,12 @@ from bot.sample.broker import Credentials, SampleBroker
 from bot.sample.github import SampleGitHub
 from bot.sample.world import World
 
-pytest_plugins = ["tests.helpers.cli", "tests.helpers.redis_server", "tests.helpers.slack"]
+pytest_plugins = [
+    "tests.helpers.cli",
+    "tests.helpers.redis_server",
+    "tests.helpers.slack",
+    "tests.helpers.stores",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -71,7 +71,7 @@ class SeenTest:
 class RunSeen:
     """The provider's workflow run the re-test started, as GitHub last showed it."""
 
-    at: datetime  # when it was looked at
+    at: datetime = field(compare=False)  # when it was looked at: not a change of the run
     url: str
     title: str
     status: str
@@ -136,6 +136,16 @@ class Rotation:
             and self.outcome is not Outcome.CANCELLED
             and now < self.passed_at + WATCH_FOR
             and self._unverified
+        )
+
+    def awaits_run(self, now: datetime) -> bool:
+        """Whether step 7 still waits to see the provider's run conclude (for a day at most)."""
+        return (
+            self.active
+            and self.stage is Stage.WATCH
+            and self.passed_at is not None
+            and now < self.passed_at + WATCH_FOR
+            and (self.run is None or self.run.conclusion is None)
         )
 
     def watch_ended(self, now: datetime) -> bool:

@@ -175,18 +175,11 @@ class Rotations:
             return refused
         if self._github is None or rotation.passed_at is None:
             return "set GITHUB_TOKEN (read-only is enough) for pactbot to find the provider's run"
-        target = rotation.target
         try:
-            runs = await self._github.dispatch_runs(target.owner, target.repo, rotation.passed_at)
+            seen = await self._find_run(self._github, rotation, rotation.passed_at)
         except GitHubError as error:
             return f"GitHub could not be asked: {error}"
-        run = run_started_by(runs, rotation.passed_at)
         now = self._clock()
-        seen = (
-            RunSeen(now, run.html_url, run.display_title, run.status or "queued", run.conclusion)
-            if run
-            else None
-        )
         return await self._move(
             rotation_id,
             lambda current: (
@@ -194,10 +187,26 @@ class Rotations:
             ),
         )
 
+    async def _find_run(
+        self, github: GitHubClient, rotation: Rotation, dispatched_at: datetime
+    ) -> RunSeen | None:
+        """The provider's run the re-test at `dispatched_at` started, once GitHub lists it."""
+        target = rotation.target
+        runs = await github.dispatch_runs(target.owner, target.repo, dispatched_at)
+        run = run_started_by(runs, dispatched_at)
+        if run is None:
+            return None
+        status = run.status or "queued"
+        return RunSeen(self._clock(), run.html_url, run.display_title, status, run.conclusion)
+
     async def watch(self) -> None:
-        """The leader's look at the pairs that finished outages held up."""
+        """The leader's look at the rotations that wait for something: the provider's run the
+        re-test started, and the pairs the outage held up."""
         now = self._clock()
         book = load_rotations(await self._store.get(ROTATIONS))
+        for rotation in book.open:
+            if self._github is not None and rotation.awaits_run(now):
+                await self._follow_run(self._github, rotation)
         watched = [r for r in book.open if r.watching(now) or r.watch_ended(now)]
         if not watched:
             return
@@ -211,6 +220,25 @@ class Rotations:
                 await self._end_watch(rotation)
             elif verified(rotation, report.rows, now) is not None:
                 await self._tick(rotation.id, report.rows, now)
+
+    async def _follow_run(self, github: GitHubClient, rotation: Rotation) -> None:
+        """Show the run's progress on step 7 without anyone pressing "Check again"."""
+        assert rotation.passed_at is not None
+        try:
+            seen = await self._find_run(github, rotation, rotation.passed_at)
+        except GitHubError as error:
+            log.warning(
+                "rotation %s: GitHub could not be asked for the run: %s", rotation.id, error
+            )
+            return
+        if seen is None or seen == rotation.run:
+            return
+        followed = await self._write(
+            rotation.id,
+            lambda current: replace(current, run=seen) if current.awaits_run(seen.at) else current,
+        )
+        if followed is not None:
+            await self._show(followed)
 
     async def _tick(self, rotation_id: str, rows: Sequence[PairRow], now: datetime) -> None:
         """Tick off the pairs whose verification arrived, over whatever else changed."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.blocks import kit
-from bot.sample.broker import SampleBroker
+from bot.sample.broker import Fault, SampleBroker
 from bot.sample.github import Failure, SampleGitHub
 from bot.sample.slack import Message, SampleSlack
 from bot.sample.story import ORDERS_WEBHOOK, demo_world
@@ -25,6 +25,7 @@ from tests.conftest import GITHUB_TOKEN, StartBroker
 from tests.helpers import slack_requests
 from tests.helpers.alerting import answer, buttons, now_shown, shown, thread
 from tests.helpers.bot import ADMIN, CHANNEL, ONCALL_USER, STRANGER, Clock, Running, running_bot
+from tests.helpers.stores import NewStore
 from tests.integration.test_slack_command import texts
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -314,21 +315,19 @@ async def test_a_cancelled_rotation_says_who_cancelled_it_and_refuses_old_button
 
 
 async def test_a_rotation_resumes_after_a_restart_from_the_store(
-    broker: SampleBroker, slack: SampleSlack, store_path: Path, clock: Clock
+    broker: SampleBroker, slack: SampleSlack, new_store: NewStore, clock: Clock
 ) -> None:
-    async with running_bot(
-        broker=broker, slack=slack, store=SqliteStore(store_path, clock=clock), clock=clock
-    ) as first:
+    async with running_bot(broker=broker, slack=slack, store=new_store(), clock=clock) as first:
         await first.bot.services.monitor.refresh()
         message = await start(first)
         await press(first, kit.ROTATION_DONE)
         await press(first, kit.ROTATION_DONE)
 
-    async with running_bot(
-        broker=broker, slack=slack, store=SqliteStore(store_path, clock=clock), clock=clock
-    ) as second:
+    async with running_bot(broker=broker, slack=slack, store=new_store(), clock=clock) as second:
         await second.bot.services.monitor.refresh()
         await press(second, kit.ROTATION_DONE)
+        await second.command("rotate orders-api")  # still the one rotation of the webhook
+        await slack.wait_until(lambda: "being rotated already" in texts(slack.responses[-1]))
 
     assert "Step 4 of 8 · Copy it" in now_shown(slack, message)
 
@@ -495,3 +494,81 @@ async def test_a_year_after_the_last_rotation_the_digest_suggests_a_practice_one
 
     digest = next(shown(m) for m in slack.in_channel(CHANNEL) if "Pact freshness" in m.text)
     assert "over 365d ago: time for a practice rotation (`/pact rotate orders-api`)" in digest
+
+
+async def test_the_leader_follows_the_providers_run_on_step_7_without_a_click(
+    broker: SampleBroker,
+    slack: SampleSlack,
+    store_path: Path,
+    clock: Clock,
+    world: World,
+    github: SampleGitHub,
+) -> None:
+    store = SqliteStore(store_path, clock=clock)
+    async with running_bot(
+        broker=broker, slack=slack, store=store, clock=clock, github=github
+    ) as bot:
+        await bot.bot.services.monitor.refresh()
+        message = await start(bot)
+        await press(bot, kit.ROTATION_TEST)
+        for _ in range(4):
+            await press(bot, kit.ROTATION_DONE)
+        clock.advance(minutes=5)
+        world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
+        await press(bot, kit.ROTATION_TEST)
+        run = github.add_run("acme/orders-api", clock() + timedelta(seconds=5))
+        await bot.bot.scheduler.renew_lease()
+
+        clock.advance(minutes=5)
+        await bot.bot.scheduler.watch_rotations()
+        assert "queued" in now_shown(slack, message)
+        github.finish(run.id, "failure")
+        clock.advance(minutes=5)
+        await bot.bot.scheduler.watch_rotations()
+        edits = rotation_message(slack).edits
+        clock.advance(minutes=5)
+        await bot.bot.scheduler.watch_rotations()  # concluded: no more looking
+
+    assert ":x:" in now_shown(slack, message)
+    assert "failure" in now_shown(slack, message)
+    assert rotation_message(slack).edits == edits
+    assert github.count("GET") == 2
+
+
+async def test_a_test_the_broker_fails_keeps_the_rotation_where_it_was_and_says_why(
+    bot: Running, slack: SampleSlack, broker: SampleBroker
+) -> None:
+    message = await start(bot)
+    broker.inject(f"/webhooks/{ORDERS_WEBHOOK}/execute$", Fault(500))
+
+    told = await press(bot, kit.ROTATION_TEST)
+
+    assert told is not None
+    assert "the Test could not run" in told
+    assert "Step 1 of 8" in now_shown(slack, message)
+
+
+async def test_the_watch_waits_while_the_broker_cannot_be_read(
+    bot: Running, slack: SampleSlack, world: World, broker: SampleBroker, clock: Clock
+) -> None:
+    message = await start(bot)
+    await press(bot, kit.ROTATION_TEST)
+    for _ in range(4):
+        await press(bot, kit.ROTATION_DONE)
+    clock.advance(minutes=5)
+    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
+    await press(bot, kit.ROTATION_TEST)
+    await bot.bot.scheduler.renew_lease()
+    with world.lock:
+        world.verify(world.latest(*ORDERS), at=clock())
+    broker.inject(
+        "/dashboard",
+        Fault(502, body=b"<html>Bad gateway</html>", content_type="text/html", times=None),
+    )
+
+    await bot.bot.scheduler.watch_rotations()
+    assert "1 still waiting" in now_shown(slack, message)
+    broker.heal()
+    await bot.bot.scheduler.watch_rotations()
+
+    assert "every one verified since" in now_shown(slack, message)

@@ -4,18 +4,13 @@ across restarts and lost answers, through Slack's 429s and 5xx and a Redis resta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from redis.asyncio import Redis
 
 from bot.sample.slack import SampleSlack
-from bot.store import Store
 from bot.store.redis import RedisStore
-from bot.store.sqlite import SqliteStore
 from tests.helpers.alert_world import BILLING, ORDERS, ORDERS_HOOK, SEARCH, Timeline
 from tests.helpers.alerting import (
     NOW,
@@ -32,18 +27,7 @@ from tests.helpers.alerting import (
 )
 from tests.helpers.bot import CHANNEL, Clock, Running, Sleeps
 from tests.helpers.redis_server import RedisServer
-
-NewStore = Callable[[], Store]
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def new_store(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> NewStore:
-    """Open the test's store again, as a restarted process would."""
-    if request.param == "sqlite":
-        return lambda: SqliteStore(tmp_path / "pactbot.sqlite3", clock=clock)
-    url: str = request.getfixturevalue("redis_url")
-    prefix: str = request.getfixturevalue("redis_prefix")
-    return lambda: RedisStore(Redis.from_url(url), prefix=prefix, clock=clock)
+from tests.helpers.stores import NewStore
 
 
 def digests(slack: SampleSlack) -> int:
