@@ -19,6 +19,7 @@ from bot.blocks.digest import build_digest
 from bot.blocks.limits import Message
 from bot.broker.client import BrokerClient
 from bot.config import Config, digest_day
+from bot.demo_rotation import rotation_walkthrough
 from bot.domain.alerts import AlertState, Route, Rules, Setup, evaluate
 from bot.domain.report import Report
 from bot.domain.webhooks import DEFAULT_GITHUB_API_URL
@@ -71,19 +72,29 @@ async def run_demo(out: TextIO) -> int:
                 captured.write(f"pactbot: {error}\n")
                 code = 2
             out.write(f"\n$ {command}\n{captured.getvalue()}(exit code {code})\n")
-        report = await _report(broker.url, config, now)
-    messages = build_digest(report, day=digest_day(config.digest, report.taken_at))
-    out.write("\nThe daily digest, as the channel reads it:\n\n" + messages_text(messages))
+        async with BrokerClient(BrokerSettings(base_url=broker.url, token=_TOKEN)) as client:
+            report = await read_report(
+                client, config, now=now, github_api_url=DEFAULT_GITHUB_API_URL
+            )
+            messages = build_digest(report, day=digest_day(config.digest, report.taken_at))
+            out.write("\nThe daily digest, as the channel reads it:\n\n" + messages_text(messages))
+            sustain = format_duration(config.alerts.sustain)
+            out.write(
+                f"\nThe alert on-call gets once that has lasted {sustain} (alerts.for):\n\n"
+                + messages_text([_alert(report, config)])
+            )
+            path = Path(tempfile.gettempdir()) / "pactbot-demo-digest.json"
+            commands.write_blocks(path, messages)
+            out.write(
+                f"\nIts Block Kit JSON is in {path} (paste a message's blocks into Slack's Block "
+                "Kit Builder to see it).\n"
+            )
+            walkthrough = await rotation_walkthrough(broker, client, ORDERS_WEBHOOK, config, now)
     out.write(
-        f"\nThe alert on-call gets once that has lasted {format_duration(config.alerts.sustain)} "
-        "(alerts.for):\n\n" + messages_text([_alert(report, config)])
+        "\n“Start rotation” on that alert: the token rotated step by step, one message edited "
+        "in place (each press also goes into its thread):\n" + walkthrough
     )
-    path = Path(tempfile.gettempdir()) / "pactbot-demo-digest.json"
-    commands.write_blocks(path, messages)
-    out.write(
-        f"\nIts Block Kit JSON is in {path} (paste a message's blocks into Slack's Block Kit "
-        "Builder to see it).\nPoint PACT_BROKER_BASE_URL at your own broker to see yours.\n"
-    )
+    out.write("\nPoint PACT_BROKER_BASE_URL at your own broker to see yours.\n")
     return 0
 
 
@@ -94,8 +105,3 @@ def _alert(report: Report, config: Config) -> Message:
     earlier, _ = evaluate(AlertState(), report, None, setup, report.taken_at - rules.sustain)
     state, _ = evaluate(earlier, report, None, setup, report.taken_at)
     return build_alert(state.alerts[0], report.taken_at)
-
-
-async def _report(url: str, config: Config, now: datetime) -> Report:
-    async with BrokerClient(BrokerSettings(base_url=url, token=_TOKEN)) as client:
-        return await read_report(client, config, now=now, github_api_url=DEFAULT_GITHUB_API_URL)

@@ -20,7 +20,7 @@ from bot.blocks.kit import (
     ROTATION_DONE,
     ROTATION_TEST,
 )
-from bot.blocks.limits import Block, Message
+from bot.blocks.limits import Block, Message, pack_lines
 from bot.domain.model import Webhook
 from bot.domain.rotation import Outcome, Press, Rotated, Rotation, Stage, Waiting, retest_advice
 from bot.duration import format_duration
@@ -68,7 +68,7 @@ def build_rotation(rotation: Rotation, page: RotationPage) -> Message:
         blocks.append(kit.section(_ended(rotation)))
         summary = f"Token rotation of {rotation.webhook_name}: {rotation.outcome.value}"
     if rotation.passed_at is not None and rotation.waiting:
-        blocks.append(kit.section(_waiting(rotation)))
+        blocks.extend(_waiting(rotation))
         if rotation.one_pair is not None and rotation.watching(page.now):
             button = kit.button("Run this pair's Test", kit.TEST_RUN, rotation.webhook)
             blocks.append(kit.actions(button))
@@ -87,11 +87,15 @@ def build_watch_over(rotation: Rotation) -> Message:
     names = ", ".join(kit.name_of(waiting.pair) for waiting in left[:SHOWN_PAIRS])
     more = f" and {len(left) - SHOWN_PAIRS} more" if len(left) > SHOWN_PAIRS else ""
     text = (
-        f":warning: A day after the new token worked, {len(left)} pairs still wait for a "
+        f":warning: A day after the new token worked, {_still_wait(len(left))} for a "
         f"verification: {names}{more}. Their releases stay blocked until one arrives: "
         f"{_verify_the_rest(rotation)}"
     )
-    return Message(f"{len(left)} pairs still wait for a verification", [kit.section(text)])
+    return Message(f"{_still_wait(len(left))} for a verification", [kit.section(text)])
+
+
+def _still_wait(count: int) -> str:
+    return f"{count} pair still waits" if count == 1 else f"{count} pairs still wait"
 
 
 def build_unmoved(why: str) -> Message:
@@ -169,7 +173,8 @@ def _findings(rotation: Rotation, page: RotationPage) -> list[Block]:
     """What the last Test and the look at GitHub found, on the steps they matter to."""
     lines = []
     seen = rotation.test
-    if seen is not None and rotation.stage in (Stage.CONFIRM, Stage.SIGN_IN, Stage.RETEST):
+    # Step 1's Test (the diagnosis) shows on steps 1 and 2, step 6's on step 6.
+    if seen is not None and _SHOWS_TEST.get(rotation.stage) is seen.on:
         mark = ":white_check_mark:" if seen.passed else ":x:"
         lines.append(
             f"{mark} Test by {mrkdwn.user(seen.by)} {mrkdwn.date(seen.at, '{time_secs}')}: "
@@ -195,19 +200,24 @@ def _findings(rotation: Rotation, page: RotationPage) -> list[Block]:
     return [kit.context(*lines)] if lines else []
 
 
-def _waiting(rotation: Rotation) -> str:
+def _waiting(rotation: Rotation) -> list[Block]:
     left = sum(1 for waiting in rotation.waiting if waiting.verified_at is None)
+    held = len(rotation.waiting)
+    pairs = f"{held} pair{'s' if held != 1 else ''}"
     head = (
-        f"*Held up by the outage: {len(rotation.waiting)} pairs, {left} still waiting*"
+        f"*Held up by the outage: {pairs}, {left} still waiting*"
         if left
-        else f"*Held up by the outage: {len(rotation.waiting)} pairs, every one verified since*"
+        else f"*Held up by the outage: {pairs}, verified since*"
     )
     lines = [head, *(_waiting_line(w) for w in rotation.waiting[:SHOWN_PAIRS])]
     if len(rotation.waiting) > SHOWN_PAIRS:
         lines.append(f"…and {len(rotation.waiting) - SHOWN_PAIRS} more (`/pact status`)")
+    # Whole lines to a section: a date cut in half would show its markup.
+    blocks = [kit.section(text) for text in pack_lines(lines)]
     if left and rotation.one_pair is None:
-        lines.append(_verify_the_rest(rotation))
-    return "\n".join(lines)
+        rest = _verify_the_rest(rotation)
+        blocks.append(kit.section(rest[:1].upper() + rest[1:]))
+    return blocks
 
 
 def _waiting_line(waiting: Waiting) -> str:
@@ -225,6 +235,13 @@ def _verify_the_rest(rotation: Rotation) -> str:
         f"provider's main build ({mrkdwn.link(actions, 'its Actions')}), which verifies every pact "
         "it has."
     )
+
+
+_SHOWS_TEST = {
+    Stage.CONFIRM: Stage.CONFIRM,
+    Stage.SIGN_IN: Stage.CONFIRM,
+    Stage.RETEST: Stage.RETEST,
+}
 
 
 def _ended(rotation: Rotation) -> str:

@@ -21,6 +21,8 @@ from bot.domain.webhooks import HealthKind
 
 # After the re-test passes, the pairs the outage held up are watched for this long at most.
 WATCH_FOR = timedelta(days=1)
+# A rotation's message is posted right after it is written; longer, and it never will be.
+_POSTED_WITHIN = timedelta(minutes=1)
 
 
 class Stage(IntEnum):
@@ -64,7 +66,7 @@ class SeenTest:
     kind: HealthKind
     passed: bool
     headline: str
-    status: int | None = None
+    on: Stage = Stage.CONFIRM  # the step it ran on
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,7 @@ class Rotation:
     passed_at: datetime | None = None  # when the re-test passed
     run: RunSeen | None = None
     waiting: tuple[Waiting, ...] = ()
+    listed: bool = True  # False: the broker could not be read when the re-test passed
     watch_told: bool = False  # the end of the watch, with pairs still waiting, was said
 
     @property
@@ -130,13 +133,17 @@ class Rotation:
         return None
 
     def watching(self, now: datetime) -> bool:
-        """Whether the pairs the outage held up are still watched for their verification."""
+        """Whether the pairs the outage held up are still watched for their verification; a
+        rotation cancelled after its re-test passed fixed the token all the same."""
         return (
             self.passed_at is not None
-            and self.outcome is not Outcome.CANCELLED
             and now < self.passed_at + WATCH_FOR
-            and self._unverified
+            and (self._unverified or not self.listed)
         )
+
+    def abandoned(self, now: datetime) -> bool:
+        """Started, but its message never went out (the post failed, or the process died)."""
+        return self.active and self.ts is None and now - self.started_at > _POSTED_WITHIN
 
     def awaits_run(self, now: datetime) -> bool:
         """Whether step 7 still waits to see the provider's run conclude (for a day at most)."""
@@ -152,7 +159,6 @@ class Rotation:
         """Whether the watch ran out with pairs still waiting, and nobody was told yet."""
         return (
             self.passed_at is not None
-            and self.outcome is not Outcome.CANCELLED
             and now >= self.passed_at + WATCH_FOR
             and self._unverified
             and not self.watch_told
@@ -239,16 +245,26 @@ def move(rotation: Rotation, stage: int, press: Press, by: str, now: datetime) -
     return Moved(replace(moved, stage=Stage(stage + 1)), f"finished step {stage}")
 
 
-def after_test(rotation: Rotation, stage: int, seen: SeenTest, waiting: Iterable[Waiting]) -> Moved:
+def after_test(
+    rotation: Rotation, stage: int, seen: SeenTest, waiting: Iterable[Waiting] | None
+) -> Moved:
     """The rotation once the Test run on `stage` said `seen`: step 1 moves on when GitHub
     rejects the token (the diagnosis is confirmed), step 6 when it accepts the new one, and
-    then starts watching `waiting`, the pairs the outage held up."""
+    then starts watching `waiting`, the pairs the outage held up (None: not known yet, the
+    watch lists them at its next broker read)."""
+    seen = replace(seen, on=Stage(stage))
     moved = replace(rotation, test=seen, moved_by=seen.by, moved_at=seen.at)
     said = f"ran the Test: {seen.headline}"
     if stage == Stage.CONFIRM and seen.kind is HealthKind.TOKEN_DEAD:
         return Moved(replace(moved, stage=Stage.SIGN_IN), said + " Diagnosis confirmed.")
     if stage == Stage.RETEST and seen.passed:
-        passed = replace(moved, stage=Stage.WATCH, passed_at=seen.at, waiting=tuple(waiting))
+        passed = replace(
+            moved,
+            stage=Stage.WATCH,
+            passed_at=seen.at,
+            waiting=tuple(waiting or ()),
+            listed=waiting is not None,
+        )
         return Moved(passed, said + " The new token works.")
     return Moved(moved, said)
 
@@ -305,6 +321,11 @@ def verified(rotation: Rotation, rows: Iterable[PairRow], now: datetime) -> Rota
     ticked off, or None when nothing changed."""
     if not rotation.watching(now):
         return None
+    rows = list(rows)
+    listing = not rotation.listed
+    if listing:
+        covered = [row for row in rows if rotation.scope.covers(row.key)]
+        rotation = replace(rotation, waiting=tuple(still_waiting(covered)), listed=True)
     arrived = {
         row.key: row.record.latest_verification
         for row in rows
@@ -318,7 +339,8 @@ def verified(rotation: Rotation, rows: Iterable[PairRow], now: datetime) -> Rota
         else waiting
         for waiting in rotation.waiting
     )
-    return replace(rotation, waiting=ticked) if ticked != rotation.waiting else None
+    changed = listing or ticked != rotation.waiting
+    return replace(rotation, waiting=ticked) if changed else None
 
 
 def _ended(rotation: Rotation) -> str:

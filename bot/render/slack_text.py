@@ -19,9 +19,15 @@ _EMOJI = {
     ":rotating_light:": "🚨",
     ":warning:": "⚠️",
     ":white_check_mark:": "✅",
+    ":no_entry:": "⛔",
+    ":no_entry_sign:": "🚫",
+    ":key:": "🔑",
+    ":repeat:": "🔁",
+    ":arrows_counterclockwise:": "🔄",
 }
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _BOLD = re.compile(r"(?<!\w)\*([^*\n]+)\*(?!\w)")
+_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _MENTION = re.compile(r"<[@#]([A-Z0-9]+)>|<!subteam\^([A-Z0-9]+)>")
 
 
@@ -55,6 +61,7 @@ def _block_text(block: dict[str, Any]) -> str:
 
 def _mrkdwn(text: str) -> str:
     text = _DATE.sub(r"\1", text)
+    text = _LINK.sub(r"\2 (\1)", text)
     text = _MENTION.sub(lambda found: "@" + (found[1] or found[2]), text)
     for code, emoji in _EMOJI.items():
         text = text.replace(code, emoji)

@@ -101,6 +101,15 @@ class Alerter:
         ]
         return tuple(dict.fromkeys(groups))
 
+    def oncall_of_any(self, pairs: Iterable[PairKey]) -> tuple[str, ...]:
+        """Who may fix what holds `pairs` up (rotate their webhook's token): the on-call groups
+        of any route they take; a dead token blocks each of those teams."""
+        default = self._default or Route("", oncall_usergroups=self._oncall)
+        groups = (
+            g for pair in pairs for g in route_for(pair, self._routes, default).oncall_usergroups
+        )
+        return tuple(dict.fromkeys(groups)) or self._oncall
+
     def oncall_for(self, pairs: Iterable[PairKey]) -> tuple[str, ...]:
         """Who may silence `pairs`: the on-call groups every route they take shares."""
         default = self._default or Route("", oncall_usergroups=self._oncall)

@@ -33,7 +33,8 @@ class RotationBook(BaseModel):
 
     def with_rotation(self, rotation: Rotation, now: datetime) -> RotationBook:
         """The book with `rotation` as it is now; a finished one becomes its webhook's last."""
-        others = tuple(r for r in self.open if r.id != rotation.id)
+        # Rotations over for a while go, whichever one is written: the document stays small.
+        others = tuple(r for r in self.open if r.id != rotation.id and r.kept(now))
         last = self.last
         if rotation.outcome is Outcome.FINISHED and rotation.ended_by and rotation.ended_at:
             done = LastRotation(

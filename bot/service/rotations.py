@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.blocks import mrkdwn
 from bot.blocks.limits import Message
 from bot.blocks.rotation import RotationPage, build_rotation, build_rotation_note, build_watch_over
 from bot.config import Config
@@ -34,7 +35,7 @@ from bot.domain.rotation import (
     still_waiting,
     verified,
 )
-from bot.domain.workflow_runs import run_started_by
+from bot.domain.workflow_runs import CLOCK_SKEW, run_started_by
 from bot.errors import BrokerError, GitHubError, PactbotError, SlackError, StoreUnavailable
 from bot.github.client import GitHubClient
 from bot.service.monitor import Monitor
@@ -115,8 +116,10 @@ class Rotations:
             found = await self._store.get(ROTATIONS)
             book = load_rotations(found)
             running = book.active_for(webhook.uuid)
-            if running is not None:
+            if running is not None and not running.abandoned(now):
                 return Started(running, new=False)
+            if running is not None:  # its message never went out: nothing could press it
+                book = book.without(running.id)
             expected = found.version if found else None
             written = await self._store.put(
                 ROTATIONS, book.with_rotation(rotation, now).dump(), expected=expected
@@ -130,8 +133,10 @@ class Rotations:
         except SlackError:
             await self._write(rotation.id, lambda _: None)  # no message: nothing to press
             raise
-        shown = replace(rotation, channel=posted.channel, ts=posted.ts)
-        await self._write(rotation.id, lambda _: shown)
+        shown = await self._write(
+            rotation.id, lambda current: replace(current, channel=posted.channel, ts=posted.ts)
+        )
+        shown = shown or replace(rotation, channel=posted.channel, ts=posted.ts)
         await self._record(shown, "started the rotation")
         return Started(shown, new=True)
 
@@ -153,12 +158,14 @@ class Rotations:
                 f"a Test of this webhook ran within the minute (by <@{recent.by}>): "
                 "try again in a moment"
             )
+        dispatched_at = self._clock()  # GitHub dates the run it starts from here on
         try:
             _, report = await self._runner.run(rotation.webhook, by)
         except BrokerError as error:
-            return f"the Test could not run: {error}"
-        seen = SeenTest(self._clock(), by, report.kind, report.passed, report.headline)
-        waiting = still_waiting(await self._rows(rotation))
+            return f"the Test could not run: {mrkdwn.escape(str(error))}"
+        seen = SeenTest(dispatched_at, by, report.kind, report.passed, report.headline)
+        rows = await self._rows(rotation)
+        waiting = None if rows is None else still_waiting(rows)
         return await self._move(
             rotation_id,
             lambda current: (
@@ -178,7 +185,7 @@ class Rotations:
         try:
             seen = await self._find_run(self._github, rotation, rotation.passed_at)
         except GitHubError as error:
-            return f"GitHub could not be asked: {error}"
+            return f"GitHub could not be asked: {mrkdwn.escape(str(error))}"
         now = self._clock()
         return await self._move(
             rotation_id,
@@ -192,7 +199,7 @@ class Rotations:
     ) -> RunSeen | None:
         """The provider's run the re-test at `dispatched_at` started, once GitHub lists it."""
         target = rotation.target
-        runs = await github.dispatch_runs(target.owner, target.repo, dispatched_at)
+        runs = await github.dispatch_runs(target.owner, target.repo, dispatched_at - CLOCK_SKEW)
         run = run_started_by(runs, dispatched_at)
         if run is None:
             return None
@@ -216,10 +223,10 @@ class Rotations:
             log.warning("rotations: the broker cannot be read to tick pairs off: %s", error)
             return
         for rotation in watched:
-            if rotation.watch_ended(now):
-                await self._end_watch(rotation)
-            elif verified(rotation, report.rows, now) is not None:
+            if verified(rotation, report.rows, now) is not None:
                 await self._tick(rotation.id, report.rows, now)
+            if rotation.watch_ended(now):
+                await self._end_watch(rotation.id, now)
 
     async def _follow_run(self, github: GitHubClient, rotation: Rotation) -> None:
         """Show the run's progress on step 7 without anyone pressing "Check again"."""
@@ -248,9 +255,17 @@ class Rotations:
         if ticked is not None:
             await self._show(ticked)
 
-    async def _end_watch(self, rotation: Rotation) -> None:
-        told = await self._write(rotation.id, lambda current: replace(current, watch_told=True))
-        if told is None or told.ts is None:
+    async def _end_watch(self, rotation_id: str, now: datetime) -> None:
+        """Say once, in the channel, which pairs still wait a day after the fix."""
+        flipped: list[bool] = []
+
+        def tell(current: Rotation) -> Rotation:
+            # Another leader may have told it, or the last tick verified every pair.
+            flipped.append(current.watch_ended(now))
+            return replace(current, watch_told=True)
+
+        told = await self._write(rotation_id, tell)
+        if told is None or told.ts is None or not flipped[-1]:
             return
         try:
             await self._poster.post(
@@ -280,8 +295,8 @@ class Rotations:
                 expected=found.version if found else None,
             )
             if written is not None:
-                await self._record(moved, decided.said)
                 await self._show(moved)
+                await self._record(moved, decided.said)
                 return None
         raise PactbotError("the rotation kept changing under this replica; try again")
 
@@ -320,7 +335,10 @@ class Rotations:
         }
         if rotation.duration is not None:
             entry["duration_seconds"] = int(rotation.duration.total_seconds())
-        await self._store.append_audit(AUDIT, entry)
+        try:
+            await self._store.append_audit(AUDIT, entry)
+        except StoreUnavailable as error:  # the move itself is written: say so, not "failed"
+            log.error("rotation %s: %s, but not in the audit log: %s", rotation.id, said, error)
         if rotation.ts is None:
             return
         try:
@@ -350,10 +368,10 @@ class Rotations:
             ),
         )
 
-    async def _rows(self, rotation: Rotation) -> list[PairRow]:
-        """The webhook's pairs as last read; none when the broker cannot be read now."""
+    async def _rows(self, rotation: Rotation) -> list[PairRow] | None:
+        """The webhook's pairs as last read; None when the broker cannot be read now."""
         try:
             report = await self._monitor.current()
         except BrokerError:
-            return []
+            return None
         return [row for row in report.rows if rotation.scope.covers(row.key)]

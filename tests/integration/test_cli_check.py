@@ -171,3 +171,25 @@ def test_the_demo_runs_every_command_against_its_sample_broker(run: Run) -> None
     assert 'rejected the token (HTTP 401 "Bad credentials")' in ran.out
     for state in ("stale", "never verified", "failing", "pending", "idle", "fresh"):
         assert f"1 {state}" in ran.out
+
+
+def test_the_demo_ends_with_the_dead_token_rotated_step_by_step(run: Run) -> None:
+    ran = run("demo")
+
+    rotation = ran.out[ran.out.index("“Start rotation” on that alert") :]
+    steps = [line for line in rotation.splitlines() if line.startswith("Step ")]
+    assert steps == [
+        "Step 1 of 8 · Confirm the diagnosis",
+        "Step 2 of 8 · Sign in to GitHub as the machine user",
+        "Step 3 of 8 · Generate a classic token",
+        "Step 4 of 8 · Copy it",
+        "Step 5 of 8 · Paste it into the PactFlow secret",
+        "Step 6 of 8 · Test again",
+        "Step 7 of 8 · Watch the provider's run",
+        "Step 8 of 8 · Revoke the old token",
+    ]
+    assert "Diagnosis confirmed." in rotation
+    assert "The new token works." in rotation
+    assert "✅ web-app → orders-api, verified" in rotation
+    assert "✅ Token rotated. Finished by @U0ONCALL" in rotation
+    assert "ghp_" not in rotation  # the walk-through never shows a token

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from bot.blocks import kit
 from bot.sample.broker import Fault, SampleBroker
@@ -20,6 +21,7 @@ from bot.sample.slack import Message, SampleSlack
 from bot.sample.story import ORDERS_WEBHOOK, demo_world
 from bot.sample.world import GITHUB_ACCEPTED, GITHUB_NOT_FOUND, World
 from bot.service.rotation_records import AUDIT
+from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 from tests.conftest import GITHUB_TOKEN, StartBroker
 from tests.helpers import slack_requests
@@ -89,13 +91,13 @@ async def press(bot: Running, action_id: str, *, user: str = ONCALL_USER) -> str
     """Press the rotation's `action_id` button as `user`; what they were told, if anything."""
     before = rotation_message(bot.slack)
     edits, answered = before.edits, len(bot.slack.calls_to("respond"))
+    notes = len(thread(bot.slack, before))
     await bot.click(action_id, buttons(before)[action_id], user=user)
 
     def done() -> bool:
-        return (
-            rotation_message(bot.slack).edits > edits
-            or len(bot.slack.calls_to("respond")) > answered
-        )
+        moved = rotation_message(bot.slack).edits > edits
+        told = len(thread(bot.slack, before)) > notes  # the move's line in the thread
+        return (moved and told) or len(bot.slack.calls_to("respond")) > answered
 
     await bot.slack.wait_until(done)
     responds = bot.slack.calls_to("respond")
@@ -188,7 +190,7 @@ async def test_a_day_of_watching_ticks_each_held_up_pair_off_as_it_is_verified(
     await bot.bot.scheduler.watch_rotations()
 
     shows = now_shown(slack, message)
-    assert "every one verified since" in shows
+    assert "1 pair, verified since" in shows
     assert ":white_check_mark: web-app → orders-api, verified" in shows
 
 
@@ -210,7 +212,7 @@ async def test_pairs_still_waiting_a_day_after_the_fix_are_said_in_the_channel(
 
     said = [m for m in slack.in_channel(CHANNEL) if m.thread_ts == message.ts and m.broadcast]
     assert len(said) == 1
-    assert "1 pairs still wait for a verification: web-app → orders-api" in shown(said[0])
+    assert "1 pair still waits for a verification: web-app → orders-api" in shown(said[0])
 
 
 async def test_a_failing_retest_stays_on_step_six_and_says_what_the_status_means(
@@ -349,7 +351,6 @@ async def test_a_token_typed_into_rotate_is_refused_and_not_echoed(
 
     assert "revoke" in answer.text
     assert token not in answer.text
-    assert _rotations(slack) == []
 
 
 async def test_a_rotation_its_message_cannot_be_posted_for_is_not_kept(
@@ -366,10 +367,58 @@ async def test_a_rotation_its_message_cannot_be_posted_for_is_not_kept(
 
 
 async def test_rotate_of_an_unknown_provider_says_which_there_are(bot: Running) -> None:
-    await bot.command("rotate nope-api")
+    await bot.command("rotate order-api")
     answers = await bot.slack.wait_for("respond")
 
-    assert "nope-api" in texts(answers[-1].body)
+    said = texts(answers[-1].body)
+    assert "'order-api'" in said
+    assert "orders-api" in said  # the closest name
+    assert _rotations(bot.slack) == []
+
+
+async def test_a_webhook_that_does_not_dispatch_to_github_has_no_token_to_rotate(
+    bot: Running, world: World
+) -> None:
+    world.add_webhook(
+        "ciHookAbCdEfGhIjKlMnOp", url="https://ci.example.com/hooks/pact", provider="orders-api"
+    )
+    await bot.bot.services.monitor.refresh()
+
+    await bot.command("rotate ciHookAbCdEfGhIjKlMnOp")
+    answers = await bot.slack.wait_for("respond")
+
+    assert "does not dispatch to GitHub: it has no token to rotate" in texts(answers[-1].body)
+    assert _rotations(bot.slack) == []
+
+
+async def test_two_replicas_pressing_done_at_once_move_one_step(
+    broker: SampleBroker, slack: SampleSlack, redis_url: str, redis_prefix: str, clock: Clock
+) -> None:
+    def store() -> RedisStore:
+        return RedisStore(Redis.from_url(redis_url), prefix=redis_prefix, clock=clock)
+
+    async with (
+        running_bot(broker=broker, slack=slack, store=store(), clock=clock) as one,
+        running_bot(
+            broker=broker, slack=slack, store=store(), clock=clock, holder="replica-2"
+        ) as two,
+    ):
+        await one.bot.services.monitor.refresh()
+        await two.bot.services.monitor.refresh()
+        message = await start(one)
+        value = buttons(rotation_message(slack))[kit.ROTATION_DONE]
+
+        await asyncio.gather(
+            one.click(kit.ROTATION_DONE, value), two.click(kit.ROTATION_DONE, value, user=ADMIN)
+        )
+        await slack.wait_until(
+            lambda: len(slack.calls_to("respond")) >= 2 and rotation_message(slack).edits >= 1
+        )
+
+    assert "Step 2 of 8" in now_shown(slack, message)
+    assert (
+        sum("this rotation is at step 2 now" in said for said in map(texts, slack.responses)) == 1
+    )
 
 
 async def test_with_github_step_7_finds_the_run_the_retest_started_and_its_conclusion(
@@ -571,4 +620,4 @@ async def test_the_watch_waits_while_the_broker_cannot_be_read(
     broker.heal()
     await bot.bot.scheduler.watch_rotations()
 
-    assert "every one verified since" in now_shown(slack, message)
+    assert "1 pair, verified since" in now_shown(slack, message)

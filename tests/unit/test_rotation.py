@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.blocks.rotation import RotationPage, build_rotation
 from bot.domain.freshness import Freshness, Policy, Rule, State
 from bot.domain.model import DispatchTarget, Pact, PairKey, PairRecord, Scope, Verification
 from bot.domain.report import PairRow
@@ -21,11 +22,13 @@ from bot.domain.rotation import (
     Waiting,
     after_test,
     move,
+    refusal,
     retest_advice,
     still_waiting,
     verified,
 )
 from bot.domain.webhooks import HealthKind
+from bot.service.rotation_records import RotationBook
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 ORDERS = PairKey("web-app", "orders-api")
@@ -118,7 +121,9 @@ def test_a_401_on_step_one_confirms_the_diagnosis_and_moves_on() -> None:
 
 
 def test_the_buttons_belong_to_their_steps() -> None:
-    assert move(rotation(Stage.COPY), 4, Press.TEST, "U1", NOW) == "step 4 has no “test” button"
+    assert refusal(rotation(Stage.COPY), 4, Press.CHECK) == "step 4 has no “check” button"
+    assert refusal(rotation(Stage.WATCH), 7, Press.CHECK) is None
+    assert refusal(rotation(Stage.RETEST), 6, Press.TEST) is None
 
 
 @pytest.mark.parametrize(
@@ -169,3 +174,68 @@ def test_a_webhook_of_one_pair_can_test_that_pair() -> None:
 
     assert one.one_pair == ORDERS
     assert rotation().one_pair is None
+
+
+def test_a_rotation_whose_message_never_went_out_is_abandoned_after_a_minute() -> None:
+    unposted = rotation()
+
+    assert not unposted.abandoned(NOW + timedelta(seconds=30))
+    assert unposted.abandoned(NOW + timedelta(minutes=2))
+    assert not replace(unposted, ts="1.2").abandoned(NOW + timedelta(minutes=2))
+
+
+def test_rotations_over_for_a_day_leave_the_store_whichever_is_written() -> None:
+    book = RotationBook()
+    for number in range(5):
+        ended_at = NOW + timedelta(days=3 * number)
+        over = replace(
+            rotation(),
+            id=f"r-{number}",
+            outcome=Outcome.CANCELLED,
+            ended_by="U1",
+            ended_at=ended_at,
+        )
+        book = book.with_rotation(over, ended_at)
+
+    assert [r.id for r in book.open] == ["r-4"]
+
+
+def test_a_cancel_after_the_new_token_worked_still_watches_the_held_up_pairs() -> None:
+    waiting = (Waiting(ORDERS, NOW - timedelta(days=3)),)
+    passed = rotation(Stage.WATCH, passed_at=NOW, waiting=waiting)
+
+    cancelled = moved(move(passed, 7, Press.CANCEL, "U1", NOW))
+
+    assert cancelled.watching(NOW + timedelta(hours=1))
+
+
+def test_pairs_unknown_when_the_retest_passed_are_listed_at_the_next_read() -> None:
+    since = NOW - timedelta(days=3)
+    unknown = after_test(rotation(Stage.RETEST), 6, seen(HealthKind.OK, passed=True), None)
+    assert unknown.rotation.watching(NOW)
+
+    listed = verified(unknown.rotation, [row(ORDERS, State.STALE, since)], NOW)
+
+    assert listed is not None
+    assert listed.waiting == (Waiting(ORDERS, since),)
+
+
+def test_many_held_up_pairs_fit_slacks_sections_without_cutting_a_line() -> None:
+    pairs = [
+        PairKey(f"consumer-with-a-long-name-{n:03d}-" + "x" * 20, "orders-api") for n in range(30)
+    ]
+    waiting = tuple(Waiting(pair, NOW - timedelta(days=2)) for pair in pairs)
+    watched = rotation(Stage.WATCH, passed_at=NOW, waiting=waiting)
+    page = RotationPage(
+        machine_user=None, secret_name="githubToken", broker_url="https://b", github=False, now=NOW
+    )
+
+    sections = [
+        b["text"]["text"] for b in build_rotation(watched, page).blocks if b["type"] == "section"
+    ]
+
+    assert all(len(text) <= 3000 for text in sections)
+    shown = "\n".join(sections)
+    assert shown.count(":hourglass_flowing_sand:") == 20
+    assert "…and 10 more (`/pact status`)" in shown
+    assert "The webhook fires for many pairs" in shown

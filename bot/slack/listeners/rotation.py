@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.blocks import kit
+from bot.blocks import kit, mrkdwn
 from bot.blocks.help import build_notice
 from bot.blocks.limits import Message
 from bot.blocks.rotation import PRESSES, build_rotation_running, build_unmoved
@@ -74,7 +74,20 @@ async def rotate(
 
 
 async def _start(services: Services, reply: Reply, webhook: Webhook, channel: str) -> None:
-    groups = await _groups(services, webhook)
+    if webhook.target is None:
+        name = mrkdwn.escape(webhook.name)
+        await reply.say(
+            Message(
+                "That webhook does not dispatch to GitHub",
+                [kit.section(f"“{name}” does not dispatch to GitHub: it has no token to rotate.")],
+            )
+        )
+        return
+    try:
+        groups = await _groups(services, webhook)
+    except BrokerError as error:
+        await reply.say(build_notice(f"The Pact Broker cannot be read: {error}"))
+        return
     if not await operator(services, reply, "rotate this webhook's token", groups):
         return
     try:
@@ -120,8 +133,8 @@ async def _press(services: Services, reply: Reply, value: str, press: Press) -> 
 
 
 async def _groups(services: Services, webhook: Webhook) -> tuple[str, ...]:
-    """The on-call groups of the route of the pairs `webhook` fires for."""
+    """The on-call groups of the routes of the pairs `webhook` fires for."""
     report = await services.monitor.current()
-    return services.alerter.oncall_for(
+    return services.alerter.oncall_of_any(
         row.key for row in report.rows if webhook.scope.covers(row.key)
     )

@@ -1,0 +1,138 @@
+"""The rotation walk-through of `pactbot demo`: the sample story's dead token rotated step by step.
+
+The steps are the bot's own (the state machine and the message builder of a real rotation);
+the Tests run against the sample broker. Where a person acts outside Slack (a new token pasted
+into the secret, the provider verifying), the demo changes the sample world and says so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.blocks.rotation import RotationPage, build_rotation
+from bot.broker.client import BrokerClient
+from bot.broker.schema import WebhookResource
+from bot.config import Config
+from bot.domain.report import PairRow
+from bot.domain.rotation import (
+    Moved,
+    Press,
+    Rotation,
+    SeenTest,
+    Stage,
+    after_test,
+    move,
+    still_waiting,
+    verified,
+)
+from bot.domain.webhooks import DEFAULT_GITHUB_API_URL
+from bot.reader import read_report, run_webhook_test
+from bot.render.slack_text import messages_text
+from bot.sample.broker import SampleBroker
+from bot.sample.world import GITHUB_ACCEPTED
+
+_ON_CALL = "U0ONCALL"
+# What the person does away from Slack before pressing Done on each step.
+_AWAY = {
+    Stage.SIGN_IN: "signs in to GitHub as the machine user",
+    Stage.GENERATE: "generates the token through the link",
+    Stage.COPY: "copies it, and keeps it out of Slack",
+    Stage.PASTE: "pastes it into the PactFlow secret",
+    Stage.WATCH: "sees the provider's run pass",
+    Stage.REVOKE: "revokes the old token",
+}
+
+
+class _Clock:
+    """Minutes pass between the steps, as they would for a person."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def rotation_walkthrough(
+    broker: SampleBroker, client: BrokerClient, webhook_id: str, config: Config, now: datetime
+) -> str:
+    """The rotation of `webhook_id`'s token, each step's message as the channel reads it."""
+    clock = _Clock(now)
+    resource = await client.webhook_by_id(webhook_id)
+    rotation = await _started(client, resource, now)
+    shown = [_shown(rotation, broker, config, now, "/pact rotate orders-api")]
+    while rotation.active:
+        stage = rotation.stage
+        clock.now += timedelta(minutes=3)
+        if stage in (Stage.CONFIRM, Stage.RETEST):
+            moved = await _test(client, resource, rotation, clock)
+            doing = "“Run test”"
+        else:
+            if stage is Stage.PASTE:
+                broker.world.webhooks[webhook_id].target = GITHUB_ACCEPTED
+            if stage is Stage.WATCH:
+                rotation = await _verify_held_up(broker, client, rotation, clock())
+            decided = move(rotation, int(stage), Press.DONE, _ON_CALL, clock())
+            assert isinstance(decided, Moved), decided
+            moved, doing = decided, f"on call {_AWAY[stage]}, then presses Done"
+        shown.append(_shown(moved.rotation, broker, config, clock(), f"{doing}: {moved.said}"))
+        rotation = moved.rotation
+    return "\n".join(shown)
+
+
+async def _started(client: BrokerClient, resource: WebhookResource, now: datetime) -> Rotation:
+    webhook, _ = await run_webhook_test(
+        client, resource, github_api_url=DEFAULT_GITHUB_API_URL, clock=lambda: now
+    )
+    assert webhook.target is not None, "the story's orders-api webhook dispatches to GitHub"
+    return Rotation(
+        id="r-demo",
+        webhook=webhook.uuid,
+        webhook_name=webhook.name,
+        target=webhook.target,
+        channel="C0DEMO",
+        started_by=_ON_CALL,
+        started_at=now,
+        scope=webhook.scope,
+    )
+
+
+async def _test(
+    client: BrokerClient, resource: WebhookResource, rotation: Rotation, clock: _Clock
+) -> Moved:
+    """What the "Run test" button does on the rotation's step."""
+    _, report = await run_webhook_test(
+        client, resource, github_api_url=DEFAULT_GITHUB_API_URL, clock=clock
+    )
+    seen = SeenTest(clock(), _ON_CALL, report.kind, report.passed, report.headline)
+    waiting = still_waiting(await _pairs(client, rotation, clock()))
+    return after_test(rotation, int(rotation.stage), seen, waiting)
+
+
+async def _verify_held_up(
+    broker: SampleBroker, client: BrokerClient, rotation: Rotation, now: datetime
+) -> Rotation:
+    """The provider's run verifies the pacts it was held from; the leader's watch sees it."""
+    world = broker.world
+    with world.lock:
+        for waiting in rotation.waiting:
+            world.verify(world.latest(waiting.pair.consumer, waiting.pair.provider), at=now)
+    return verified(rotation, await _pairs(client, rotation, now), now) or rotation
+
+
+async def _pairs(client: BrokerClient, rotation: Rotation, now: datetime) -> list[PairRow]:
+    report = await read_report(client, Config(), now=now, github_api_url=DEFAULT_GITHUB_API_URL)
+    return [row for row in report.rows if rotation.scope.covers(row.key)]
+
+
+def _shown(
+    rotation: Rotation, broker: SampleBroker, config: Config, now: datetime, said: str
+) -> str:
+    page = RotationPage(
+        machine_user=config.rotation.machine_user or "pactflow-acme",
+        secret_name=config.rotation.secret_name,
+        broker_url=broker.url,
+        github=False,
+        now=now,
+    )
+    return f"\n> {said}\n\n" + messages_text([build_rotation(rotation, page)])
