@@ -164,7 +164,21 @@ async def test_the_whole_walk_through_from_401_to_a_verified_fix(
     assert "ran the Test" in notes[1]
     assert "Diagnosis confirmed" in notes[1]
     audit = await bot.bot.services.rotations._store.audit(AUDIT)
-    assert next(entry["what"] for entry in audit) == "started the rotation"
+    assert [(entry["stage"], entry["what"][:22]) for entry in audit] == [
+        (1, "started the rotation"),
+        (2, "ran the Test: GitHub ("),
+        (3, "finished step 2"),
+        (4, "finished step 3"),
+        (5, "finished step 4"),
+        (6, "finished step 5"),
+        (7, "ran the Test: GitHub ("),
+        (8, "finished step 7"),
+        (8, "revoked the old token:"),
+    ]
+    assert {(entry["rotation"], entry["webhook"], entry["by"]) for entry in audit} == {
+        (audit[0]["rotation"], ORDERS_WEBHOOK, ONCALL_USER)
+    }
+    assert [entry["at"] for entry in audit][-1] == "2026-12-01T03:25:00+00:00"
     assert audit[-1]["outcome"] == "finished"
     assert audit[-1]["duration_seconds"] == 25 * 60
     last = await bot.bot.services.rotations.last()
@@ -237,6 +251,9 @@ async def test_a_failing_retest_stays_on_step_six_and_says_what_the_status_means
     await bot.click(kit.ROTATION_DONE, value)
     told = await answer(bot, 2)
     assert "step 6 moves on when the Test passes" in told
+    await press(bot, kit.ROTATION_BACK)  # to check the secret again
+    assert "Step 5 of 8 · Paste it into the PactFlow secret" in now_shown(slack, message)
+    assert "went back to step 5" in thread(slack, message)[-1]
 
 
 async def test_a_double_click_moves_one_step(bot: Running, slack: SampleSlack) -> None:
