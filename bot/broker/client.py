@@ -10,6 +10,7 @@ here: `DELETE` on the URLs the bot reads would wipe pacts, webhooks or whole int
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +37,8 @@ from bot.settings import BrokerSettings
 
 HAL_JSON = "application/hal+json"
 USER_AGENT = f"pactbot/{__version__}"
+# Answers kept parsed: every URL one evaluation reads, at 5,000 pairs and 20 webhooks.
+_PARSED_KEPT = 256
 # Not the shape of the broker's own ids (22 characters), so no webhook it made has it.
 PROBE_WEBHOOK = "pactbot-doctor-permission-probe"
 
@@ -81,6 +84,9 @@ class BrokerClient:
         self._clock = clock
         self._slots = asyncio.Semaphore(concurrency)
         self._index: schema.Index | None = None
+        # The last answer of each URL and what it parsed to: most reads find the broker as it
+        # was, and parsing a large dashboard again costs more than comparing its bytes.
+        self._parsed: OrderedDict[str, tuple[bytes, BaseModel]] = OrderedDict()
 
     @property
     def base_url(self) -> str:
@@ -239,7 +245,16 @@ class BrokerClient:
 
     def _decode(self, response: httpx.Response, endpoint: str, model: type[Model]) -> Model:
         self._check(response, endpoint)
-        return answers.json_model(response, endpoint, model)
+        url, body = str(response.request.url), response.content
+        kept = self._parsed.get(url)
+        if kept is not None and kept[0] == body and isinstance(kept[1], model):
+            self._parsed.move_to_end(url)
+            return kept[1]  # the models are frozen: sharing one is safe
+        parsed = answers.json_model(response, endpoint, model)
+        self._parsed[url] = (body, parsed)
+        while len(self._parsed) > _PARSED_KEPT:
+            self._parsed.popitem(last=False)
+        return parsed
 
     def _check(self, response: httpx.Response, endpoint: str) -> None:
         """Raise the error an HTTP status means; 2xx passes."""

@@ -171,6 +171,10 @@ def test_the_demo_runs_every_command_against_its_sample_broker(run: Run) -> None
     assert 'rejected the token (HTTP 401 "Bad credentials")' in ran.out
     for state in ("stale", "never verified", "failing", "pending", "idle", "fresh"):
         assert f"1 {state}" in ran.out
+    assert "The daily digest, as the channel reads it:" in ran.out
+    written = ran.out.split("Its Block Kit JSON is in ")[1].split(" ")[0]
+    blocks = json.loads(Path(written).read_text(encoding="utf-8"))
+    assert blocks[0]["blocks"][0]["type"] == "header"
 
 
 def test_the_demo_ends_with_the_dead_token_rotated_step_by_step(run: Run) -> None:

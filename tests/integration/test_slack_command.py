@@ -209,6 +209,16 @@ async def test_the_test_is_refused_to_someone_not_on_call_naming_who_may(
     assert broker.count("/execute$") == 0
 
 
+async def test_the_digest_is_refused_to_someone_not_on_call_and_nothing_is_posted(
+    bot: Running,
+) -> None:
+    await bot.command("digest", user=STRANGER)
+    [refusal] = await bot.slack.wait_for("respond")
+
+    assert "may run `/pact digest`" in texts(refusal.body)
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
 async def test_admins_may_run_the_test_without_being_on_call(bot: Running) -> None:
     acked(await bot.command("test Pricing Service", user=ADMIN))
 
