@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from types import MappingProxyType
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message, clip, pack_lines
@@ -17,6 +18,8 @@ from bot.domain.rotation import NONE_ROTATED, Rotated
 from bot.duration import format_duration
 
 _REPLY_BODY = MESSAGE_BLOCKS - 1
+# When GitHub said each webhook's token expires (by uuid), as the last Tests' headers told.
+NONE_KNOWN: Mapping[str, datetime] = MappingProxyType({})
 # Problem pairs in full, each with its reason; beyond these, one line each.
 _DETAILED = 30
 _COMPACT = (State.PENDING, State.IDLE, State.FRESH)
@@ -30,6 +33,7 @@ def build_digest(
     silences: Sequence[Silence] = (),
     rotated: Rotated = NONE_ROTATED,
     lint: bool = False,
+    expiries: Mapping[str, datetime] = NONE_KNOWN,
 ) -> list[Message]:
     """The digest of `report` for `day`: the channel message, then its thread replies; with
     `lint` (once a week), the webhooks' lint findings too."""
@@ -39,7 +43,7 @@ def build_digest(
     if firing:
         head.append(kit.section("\n".join(_alert_line(alert, report.taken_at) for alert in firing)))
     head.extend(rotated_blocks(rotated, report))
-    body = body_blocks(report, silences, lint=lint)
+    body = body_blocks(report, silences, lint=lint, expiries=expiries)
     room = MESSAGE_BLOCKS - len(head) - 2  # and the "more in the thread" line and the footer
     first, rest = body[:room], body[room:]
     footer = kit.context(f"As of {mrkdwn.date(report.taken_at)} · `/pact status` for every pair")
@@ -104,7 +108,11 @@ def _title(day: date) -> str:
 
 
 def body_blocks(
-    report: Report, silences: Sequence[Silence] = (), *, lint: bool = False
+    report: Report,
+    silences: Sequence[Silence] = (),
+    *,
+    lint: bool = False,
+    expiries: Mapping[str, datetime] = NONE_KNOWN,
 ) -> list[Block]:
     """Failing webhooks, then problem pairs, then the lint if asked, then the others grouped by
     state."""
@@ -113,14 +121,15 @@ def body_blocks(
         for row in report.problems
         if (silence := silence_for(row.key, silences, report.taken_at))
     }
-    linted = _lint_blocks(report) if lint else []
+    linted = _lint_blocks(report, expiries) if lint else []
     return (
         _webhook_blocks(report) + _problem_blocks(report, quiet) + linted + _compact_blocks(report)
     )
 
 
-def _lint_blocks(report: Report) -> list[Block]:
-    findings = lint_all(view.webhook for view in report.webhooks)
+def _lint_blocks(report: Report, expiries: Mapping[str, datetime]) -> list[Block]:
+    webhooks = (view.webhook for view in report.webhooks)
+    findings = lint_all(webhooks, expiries, report.taken_at)
     if not findings:
         return [kit.section(":broom: *Weekly webhook lint*: nothing to fix.")]
     title = f":broom: *Weekly webhook lint*: {len(findings)} to fix before they stop verifications"

@@ -10,7 +10,7 @@ here: `DELETE` on the URLs the bot reads would wipe pacts, webhooks or whole int
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,8 +37,6 @@ from bot.settings import BrokerSettings
 
 HAL_JSON = "application/hal+json"
 USER_AGENT = f"pactbot/{__version__}"
-# Answers kept parsed: every URL one evaluation reads, at 5,000 pairs and 20 webhooks.
-_PARSED_KEPT = 256
 # Not the shape of the broker's own ids (22 characters), so no webhook it made has it.
 PROBE_WEBHOOK = "pactbot-doctor-permission-probe"
 
@@ -84,9 +82,10 @@ class BrokerClient:
         self._clock = clock
         self._slots = asyncio.Semaphore(concurrency)
         self._index: schema.Index | None = None
-        # The last answer of each URL and what it parsed to: most reads find the broker as it
-        # was, and parsing a large dashboard again costs more than comparing its bytes.
-        self._parsed: OrderedDict[str, tuple[bytes, BaseModel]] = OrderedDict()
+        # Each dashboard page's last answer and its parse: most reads find the broker as it
+        # was, and validating megabytes again costs far more than comparing them. Other
+        # answers are small, and their URLs change with what waits: they are parsed each time.
+        self._pages: dict[str, tuple[bytes, schema.Dashboard]] = {}
 
     @property
     def base_url(self) -> str:
@@ -111,7 +110,7 @@ class BrokerClient:
         page = 1
         while True:
             url = f"{self.base_url}/dashboard?page={page}&size={page_size}"
-            rows = (await self._get(url, "GET /dashboard", schema.Dashboard)).items
+            rows = (await self._dashboard_page(url)).items
             items.extend(rows)
             if len(rows) < page_size:
                 return items
@@ -245,16 +244,20 @@ class BrokerClient:
 
     def _decode(self, response: httpx.Response, endpoint: str, model: type[Model]) -> Model:
         self._check(response, endpoint)
-        url, body = str(response.request.url), response.content
-        kept = self._parsed.get(url)
-        if kept is not None and kept[0] == body and isinstance(kept[1], model):
-            self._parsed.move_to_end(url)
-            return kept[1]  # the models are frozen: sharing one is safe
-        parsed = answers.json_model(response, endpoint, model)
-        self._parsed[url] = (body, parsed)
-        while len(self._parsed) > _PARSED_KEPT:
-            self._parsed.popitem(last=False)
-        return parsed
+        return answers.json_model(response, endpoint, model)
+
+    async def _dashboard_page(self, url: str) -> schema.Dashboard:
+        """One dashboard page, parsed again only when its bytes changed since the last read."""
+        response = await self._get_with_retries(url)
+        self._check(response, "GET /dashboard")
+        # A digest, not the bytes: holding megabytes across reads fragments the heap.
+        digest = hashlib.sha256(response.content).digest()
+        kept = self._pages.get(url)
+        if kept is not None and kept[0] == digest:
+            return kept[1]  # frozen models: sharing the last parse is safe
+        page = answers.json_model(response, "GET /dashboard", schema.Dashboard)
+        self._pages[url] = (digest, page)
+        return page
 
     def _check(self, response: httpx.Response, endpoint: str) -> None:
         """Raise the error an HTTP status means; 2xx passes."""

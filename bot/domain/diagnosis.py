@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from bot.domain.explain import WHITELIST, TestReport
+from bot.domain.explain import WHITELIST, TestReport, token_expiry
 from bot.domain.lint import MEANT_EVENT, Finding, Lint, lint
 from bot.domain.model import Scope, Webhook
 from bot.domain.report import PairRow, Report, WebhookView
@@ -91,9 +91,8 @@ def facts_from(report: Report, provider: str | None, webhook: Webhook | None) ->
 def diagnose(facts: Facts, now: datetime) -> Diagnosis:
     """Judge `facts` at `now`."""
     view, test = facts.webhook, facts.test
-    findings = (
-        tuple(lint(view.webhook, answer=test.answer if test else None, now=now)) if view else ()
-    )
+    expires = token_expiry(test.answer) if test else None
+    findings = tuple(lint(view.webhook, expires=expires, now=now)) if view else ()
     verdict = _verdict(facts, {finding.kind for finding in findings})
     said = test.headline if test else facts.test_skipped
     return Diagnosis(

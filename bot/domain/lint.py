@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from bot.domain.explain import EXPIRY_WARNING, token_expiry
-from bot.domain.model import TargetAnswer, Webhook
+from bot.domain.explain import EXPIRY_WARNING
+from bot.domain.model import Webhook
 from bot.domain.tokens import holds_credential
 from bot.duration import format_duration
 
@@ -56,21 +56,32 @@ def inline_credentials(url: str, headers: Mapping[str, str], body: object) -> tu
 
 
 def lint(
-    webhook: Webhook, *, answer: TargetAnswer | None = None, now: datetime | None = None
+    webhook: Webhook, *, expires: datetime | None = None, now: datetime | None = None
 ) -> list[Finding]:
-    """The findings for `webhook`; with a Test's `answer` and `now`, its token's expiry too."""
+    """The findings for `webhook`; with when GitHub said its token `expires` (a Test's
+    headers) and `now`, whether that is soon too."""
     found = [
         Finding(webhook, kind, problem, fix) for kind, problem, fix in _definition_findings(webhook)
     ]
-    expiry = _expiry(answer, now) if answer is not None and now is not None else None
+    expiry = _expiry(expires, now) if expires is not None and now is not None else None
     if expiry is not None:
         found.append(Finding(webhook, Lint.TOKEN_EXPIRES, *expiry))
     return found
 
 
-def lint_all(webhooks: Iterable[Webhook]) -> list[Finding]:
-    """The definition findings of every webhook, in the order given."""
-    return [finding for webhook in webhooks for finding in lint(webhook)]
+def lint_all(
+    webhooks: Iterable[Webhook],
+    expiries: Mapping[str, datetime] | None = None,
+    now: datetime | None = None,
+) -> list[Finding]:
+    """The findings of every webhook, in the order given; `expiries`: when GitHub last said
+    each one's token expires, by webhook uuid."""
+    known = expiries or {}
+    return [
+        finding
+        for webhook in webhooks
+        for finding in lint(webhook, expires=known.get(webhook.uuid), now=now)
+    ]
 
 
 def aims_at_github(url: str) -> bool:
@@ -117,9 +128,8 @@ def _definition_findings(webhook: Webhook) -> Iterator[tuple[Lint, str, str]]:
         )
 
 
-def _expiry(answer: TargetAnswer, now: datetime) -> tuple[str, str] | None:
-    expires = token_expiry(answer)
-    if expires is None or expires - now > EXPIRY_WARNING:
+def _expiry(expires: datetime, now: datetime) -> tuple[str, str] | None:
+    if expires - now > EXPIRY_WARNING:
         return None
     left, when = expires - now, f"{expires:%Y-%m-%d}"
     said = f"expired on {when}" if left <= timedelta(0) else f"expires on {when}, in "

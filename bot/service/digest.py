@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.blocks.digest import build_digest, build_digest_failure
+from bot.blocks.digest import NONE_KNOWN, build_digest, build_digest_failure
 from bot.blocks.limits import Message
 from bot.config import Digest, digest_day, lint_day
 from bot.domain.report import Report
@@ -24,6 +24,7 @@ from bot.service.alerting import Alerter
 from bot.service.monitor import Monitor
 from bot.service.poster import Posted, SlackPoster
 from bot.service.rotations import Rotations
+from bot.service.runner import WebhookRunner
 from bot.store import Document, Json, Store
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class DigestPoster:
         holder: str,
         alerter: Alerter | None = None,
         rotations: Rotations | None = None,
+        runner: WebhookRunner | None = None,
     ) -> None:
         self._config = config
         self._monitor = monitor
@@ -61,6 +63,7 @@ class DigestPoster:
         self._holder = holder
         self._alerter = alerter
         self._rotations = rotations
+        self._runner = runner
 
     def today(self) -> date:
         return digest_day(self._config, self._clock())
@@ -95,8 +98,13 @@ class DigestPoster:
         rotations, and on the first digest of the week the webhook lint."""
         lint = lint_day(self._config, day)
         rotated = await self._rotations.rotated() if self._rotations else NONE_ROTATED
+        expiries = (
+            await self._runner.expiries(view.webhook.uuid for view in report.webhooks)
+            if lint and self._runner
+            else NONE_KNOWN
+        )
         if self._alerter is None:
-            return build_digest(report, day=day, rotated=rotated, lint=lint)
+            return build_digest(report, day=day, rotated=rotated, lint=lint, expiries=expiries)
         state = await self._alerter.state()
         silences = await self._alerter.silences()
         return build_digest(
@@ -106,6 +114,7 @@ class DigestPoster:
             silences=silences,
             rotated=rotated,
             lint=lint,
+            expiries=expiries,
         )
 
     async def _post(

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.broker.client import BrokerClient
-from bot.domain.explain import TestReport
+from bot.domain.explain import TestReport, token_expiry
 from bot.domain.model import Webhook
-from bot.errors import BrokerError
+from bot.errors import BrokerError, StoreUnavailable
 from bot.reader import run_webhook_test
 from bot.store import Store
 
 # Every Test dispatches a real CI run.
 ONE_TEST_PER = timedelta(minutes=1)
+# What a Test said of its token's expiry stands until another Test says otherwise.
+EXPIRY_KEPT = timedelta(days=400)
+_EXPIRY = "token-expiry"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +71,26 @@ class WebhookRunner:
             await self._remember(uuid, {"by": by, "headline": None, "error": str(error)})
             raise
         await self._remember(uuid, {"by": by, "headline": report.headline})
+        if report.answer.headers:  # hidden by the broker, it says nothing of the token
+            await self._remember_expiry(uuid, token_expiry(report.answer))
         return webhook, report
+
+    async def expiries(self, uuids: Iterable[str]) -> dict[str, datetime]:
+        """When GitHub last said each webhook's token expires, for those that expire."""
+        found = {}
+        for uuid in uuids:
+            kept = await self._store.get_value(f"{_EXPIRY}:{uuid}")
+            if kept and kept.get("expires"):
+                found[uuid] = datetime.fromisoformat(str(kept["expires"]))
+        return found
+
+    async def _remember_expiry(self, uuid: str, expires: datetime | None) -> None:
+        """For the weekly lint: only a Test shows GitHub's headers about the token."""
+        record = {"expires": expires.isoformat() if expires else None}
+        try:
+            await self._store.set_value(f"{_EXPIRY}:{uuid}", record, EXPIRY_KEPT)
+        except StoreUnavailable as error:  # the Test ran: its result matters more
+            log.warning("the token expiry of %s is not remembered: %s", uuid, error)
 
     async def _remember(self, uuid: str, outcome: dict[str, str | None]) -> None:
         record: dict[str, str | None] = {"at": self._clock().isoformat(), **outcome}

@@ -182,6 +182,7 @@ def _services(
         holder=holder,
         alerter=alerter,
         rotations=rotations,
+        runner=runner,
     )
     return Services(
         config=config,

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bot.sample.broker import Fault, SampleBroker
 from bot.sample.slack import SampleSlack
 from bot.sample.story import demo_world, scaled_world
-from bot.sample.world import World
+from bot.sample.world import GITHUB_ACCEPTED, Target, World
 from bot.service.scheduler import due_today
 from bot.store import Store
 from bot.store.redis import RedisStore
@@ -377,3 +377,22 @@ async def test_the_first_digest_of_the_week_carries_the_webhook_lint(
     shown = "\n".join(texts(call.body) for call in slack.calls_to("chat.postMessage"))
     assert ("*Weekly webhook lint*: 1 to fix" in shown) is linted
     assert ("it listens to contract_published: it fires on every publish" in shown) is linted
+
+
+async def test_a_token_the_last_test_said_expires_soon_is_in_the_weekly_lint(
+    broker: SampleBroker, slack: SampleSlack, tmp_path: Path
+) -> None:
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    orders = broker.world.webhooks["kJE42wcSbKwfb0QJ3V9sBg"]
+    expiring = {"github-authentication-token-expiration": "2026-12-05 10:00:00 UTC"}
+    orders.target = Target(204, {**GITHUB_ACCEPTED.headers, **expiring})
+    clock = Clock(monday - timedelta(days=3))  # the Test ran on Friday
+    store = SqliteStore(tmp_path / "pactbot.sqlite3", clock=clock)
+    async with running_bot(broker=broker, slack=slack, store=store, clock=clock) as bot:
+        await bot.bot.services.runner.run("kJE42wcSbKwfb0QJ3V9sBg", "U0ONCALL")
+        clock.now = monday
+        await leading(bot)
+        await bot.bot.scheduler.run_digest()
+
+    shown = "\n".join(texts(call.body) for call in slack.calls_to("chat.postMessage"))
+    assert "GitHub says the webhook's token expires on 2026-12-05, in 5d" in shown

@@ -8,7 +8,7 @@ from typing import Any
 from bot.broker.convert import to_webhook
 from bot.broker.schema import WebhookResource
 from bot.domain.lint import Lint, lint
-from bot.domain.model import TargetAnswer, Webhook
+from bot.domain.model import Webhook
 from bot.domain.webhooks import DEFAULT_GITHUB_API_URL
 from tests.helpers.fixtures import fixture
 
@@ -139,12 +139,8 @@ def test_a_dispatch_without_event_type_is_a_finding() -> None:
 
 
 def test_a_token_github_says_expires_within_two_weeks_is_a_finding() -> None:
-    def answer(expires: datetime) -> TargetAnswer:
-        stamp = expires.strftime("%Y-%m-%d %H:%M:%S UTC")
-        return TargetAnswer(True, 204, {"github-authentication-token-expiration": stamp})
-
-    soon = lint(webhook(), answer=answer(NOW + timedelta(days=3)), now=NOW)
-    gone = lint(webhook(), answer=answer(NOW - timedelta(days=1)), now=NOW)
+    soon = lint(webhook(), expires=NOW + timedelta(days=3), now=NOW)
+    gone = lint(webhook(), expires=NOW - timedelta(days=1), now=NOW)
 
     assert [finding.problem for finding in soon] == [
         "GitHub says the webhook's token expires on 2026-12-04, in 3d"
@@ -152,5 +148,5 @@ def test_a_token_github_says_expires_within_two_weeks_is_a_finding() -> None:
     assert [finding.problem for finding in gone] == [
         "GitHub says the webhook's token expired on 2026-11-30"
     ]
-    assert lint(webhook(), answer=answer(NOW + timedelta(days=60)), now=NOW) == []
-    assert lint(webhook(), answer=TargetAnswer(True, 204), now=NOW) == []
+    assert lint(webhook(), expires=NOW + timedelta(days=60), now=NOW) == []
+    assert lint(webhook(), expires=None, now=NOW) == []  # no expiry: what the guide advises
