@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.blocks import mrkdwn
 from bot.blocks.limits import Message
@@ -47,6 +47,8 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 _TRIES = 5
+# How long /pact status may show past rotations as last read.
+_ROTATED_FOR = timedelta(seconds=30)
 GONE = "this rotation is over (or was never kept): `/pact rotate` starts one"
 
 
@@ -76,9 +78,15 @@ class Rotations:
         self._github = github
         self._broker_url = broker_url
         self._clock = clock
+        self._rotated: tuple[datetime, Rotated] | None = None
 
     async def get(self, rotation_id: str) -> Rotation | None:
         return load_rotations(await self._store.get(ROTATIONS)).find(rotation_id)
+
+    async def running(self, webhook: str) -> Rotation | None:
+        """The rotation of `webhook` under way, if one is (and its message went out)."""
+        rotation = load_rotations(await self._store.get(ROTATIONS)).active_for(webhook)
+        return rotation if rotation and not rotation.abandoned(self._clock()) else None
 
     async def last(self) -> dict[str, LastRotation]:
         """Each webhook's last finished rotation, by webhook uuid."""
@@ -87,13 +95,22 @@ class Rotations:
 
     async def rotated(self) -> Rotated:
         """What status, the digest and App Home say of past rotations; nothing while the store
-        cannot be read, so that they still answer."""
+        cannot be read, so that they still answer.
+
+        `/pact status` answers in its ack: the store is read at most every `_ROTATED_FOR`
+        (and after this replica's own moves), not once per question.
+        """
+        now = self._clock()
+        if self._rotated is not None and now - self._rotated[0] < _ROTATED_FOR:
+            return self._rotated[1]
         try:
             last = await self.last()
         except StoreUnavailable as error:
             log.warning("past rotations not shown: %s", error)
             return Rotated(practice_every=self._config.rotation.practice_every)
-        return Rotated(last, self._config.rotation.practice_every)
+        rotated = Rotated(last, self._config.rotation.practice_every)
+        self._rotated = (now, rotated)
+        return rotated
 
     async def start(
         self, webhook: Webhook, groups: Sequence[str], by: str, channel: str
@@ -295,6 +312,7 @@ class Rotations:
                 expected=found.version if found else None,
             )
             if written is not None:
+                self._rotated = None  # a finished rotation shows at once
                 await self._show(moved)
                 await self._record(moved, decided.said)
                 return None

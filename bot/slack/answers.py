@@ -7,13 +7,40 @@ answer cannot change, and Slack wants it within 3 s.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 from bot.blocks.limits import Message
 from bot.blocks.status import build_status
+from bot.domain.model import PairKey, Webhook
 from bot.domain.report import Report
 from bot.domain.rotation import NONE_ROTATED, Rotated
 
 _KEPT = 128
+
+
+class WebhookOncall:
+    """Who may rotate each webhook's token: the on-call groups of its pairs' routes, found
+    once per report. Working them out walks every pair, and a dead token brings a burst of
+    "Start rotation" clicks."""
+
+    def __init__(self) -> None:
+        self._report: Report | None = None
+        self._groups: dict[str, tuple[str, ...]] = {}
+
+    def get(
+        self,
+        report: Report,
+        webhook: Webhook,
+        oncall_of_any: Callable[[Iterable[PairKey]], tuple[str, ...]],
+    ) -> tuple[str, ...]:
+        if report is not self._report:
+            self._report = report
+            self._groups.clear()
+        groups = self._groups.get(webhook.uuid)
+        if groups is None:
+            covered = (row.key for row in report.rows if webhook.scope.covers(row.key))
+            groups = self._groups[webhook.uuid] = oncall_of_any(covered)
+        return groups
 
 
 class StatusAnswers:

@@ -16,7 +16,7 @@ from bot.service.poster import SlackPoster
 from bot.service.rotations import Rotations
 from bot.service.runner import WebhookRunner
 from bot.slack.access import Authoriser
-from bot.slack.answers import StatusAnswers
+from bot.slack.answers import StatusAnswers, WebhookOncall
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +34,4 @@ class Services:
     health: Health
     clock: Callable[[], datetime]
     status_answers: StatusAnswers = field(default_factory=StatusAnswers)
+    webhook_oncall: WebhookOncall = field(default_factory=WebhookOncall)

@@ -84,9 +84,18 @@ async def _start(services: Services, reply: Reply, webhook: Webhook, channel: st
         )
         return
     try:
+        # Where the rotation under way is, is no secret (its message is in a channel), and
+        # saying so first spares a burst of clicks the on-call check over every pair.
+        running = await services.rotations.running(webhook.uuid)
+        if running is not None:
+            await reply.say(build_rotation_running(running))
+            return
         groups = await _groups(services, webhook)
     except BrokerError as error:
         await reply.say(build_notice(f"The Pact Broker cannot be read: {error}"))
+        return
+    except PactbotError as error:
+        await reply.say(build_notice(f"The rotation cannot start: {error}"))
         return
     if not await operator(services, reply, "rotate this webhook's token", groups):
         return
@@ -135,6 +144,4 @@ async def _press(services: Services, reply: Reply, value: str, press: Press) -> 
 async def _groups(services: Services, webhook: Webhook) -> tuple[str, ...]:
     """The on-call groups of the routes of the pairs `webhook` fires for."""
     report = await services.monitor.current()
-    return services.alerter.oncall_of_any(
-        row.key for row in report.rows if webhook.scope.covers(row.key)
-    )
+    return services.webhook_oncall.get(report, webhook, services.alerter.oncall_of_any)
