@@ -8,17 +8,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.blocks import kit
 from bot.blocks.digest import build_digest_failure
 from bot.blocks.help import build_checking, build_help, build_notice, build_token_refusal
 from bot.blocks.limits import Message
-from bot.blocks.webhook import build_choice
 from bot.domain.command import Command, Invalid, TokenTyped, parse
-from bot.domain.webhook_choice import dispatching
 from bot.errors import BrokerError, SlackError
 from bot.slack.guard import allowed_here, operator
 from bot.slack.listeners import alerts, rotation
 from bot.slack.listeners.diagnose import diagnose_command
-from bot.slack.listeners.tests import start_test
+from bot.slack.listeners.tests import chosen_webhook, start_test
 from bot.slack.replies import Reply
 from bot.slack.services import Services
 
@@ -75,18 +74,9 @@ async def _status(services: Services, parsed: Command, _: dict[str, Any], reply:
 
 
 async def _test(services: Services, parsed: Command, command: dict[str, Any], reply: Reply) -> None:
-    try:
-        report = await services.monitor.current()
-        providers = {row.key.provider for row in report.rows}
-        webhooks = [view.webhook for view in report.webhooks]
-        candidates = dispatching(webhooks, parsed.argument, providers)
-    except BrokerError as error:
-        await reply.say(build_notice(str(error)))
-        return
-    if len(candidates) > 1:
-        await reply.say(build_choice(candidates))
-        return
-    await start_test(services, reply, candidates[0], command["channel_id"])
+    webhook = await chosen_webhook(services, reply, parsed, kit.test_button)
+    if webhook is not None:
+        await start_test(services, reply, webhook, command["channel_id"])
 
 
 async def _digest(

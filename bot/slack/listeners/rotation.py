@@ -17,14 +17,12 @@ from bot.blocks import kit, mrkdwn
 from bot.blocks.help import build_notice
 from bot.blocks.limits import Message
 from bot.blocks.rotation import PRESSES, build_rotation_running, build_unmoved
-from bot.blocks.webhook import build_choice
 from bot.domain.command import Command
 from bot.domain.model import Webhook
 from bot.domain.rotation import Press
-from bot.domain.webhook_choice import dispatching
 from bot.errors import BrokerError, PactbotError, SlackError
 from bot.slack.guard import allowed_here, operator
-from bot.slack.listeners.tests import button_webhook, home_channel
+from bot.slack.listeners.tests import button_webhook, chosen_webhook, home_channel
 from bot.slack.replies import Reply
 from bot.slack.services import Services
 
@@ -59,18 +57,9 @@ async def rotate(
     services: Services, parsed: Command, command: dict[str, Any], reply: Reply
 ) -> None:
     """`/pact rotate [provider | webhook id]`."""
-    try:
-        report = await services.monitor.current()
-        providers = {row.key.provider for row in report.rows}
-        webhooks = [view.webhook for view in report.webhooks]
-        candidates = dispatching(webhooks, parsed.argument, providers)
-    except BrokerError as error:
-        await reply.say(build_notice(str(error)))
-        return
-    if len(candidates) > 1:
-        await reply.say(build_choice(candidates, kit.rotation_button, "rotate"))
-        return
-    await _start(services, reply, candidates[0], command["channel_id"])
+    webhook = await chosen_webhook(services, reply, parsed, kit.rotation_button)
+    if webhook is not None:
+        await _start(services, reply, webhook, command["channel_id"])
 
 
 async def _start(services: Services, reply: Reply, webhook: Webhook, channel: str) -> None:

@@ -1,8 +1,10 @@
-"""The webhook Test from a button, and what a failing Test offers next."""
+"""The webhook Test from a button, and what a failing Test offers next; which webhook a
+command or a button names."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -10,9 +12,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.blocks import kit
 from bot.blocks.help import build_notice
-from bot.blocks.limits import Message
-from bot.blocks.webhook import build_recent, build_result, build_running
+from bot.blocks.limits import Block, Message
+from bot.blocks.webhook import build_choice, build_recent, build_result, build_running
+from bot.domain.command import Command
 from bot.domain.model import Webhook
+from bot.domain.webhook_choice import dispatching
 from bot.errors import BrokerError, SlackError, StoreUnavailable
 from bot.slack.guard import allowed_here, operator
 from bot.slack.replies import Reply
@@ -41,6 +45,28 @@ async def _button(services: Services, body: dict[str, Any], uuid: str, reply: Re
     webhook = await button_webhook(services, reply, uuid, "test")
     if webhook is not None:
         await start_test(services, reply, webhook, clicked_in or home_channel(services, reply))
+
+
+async def chosen_webhook(
+    services: Services,
+    reply: Reply,
+    parsed: Command,
+    button: Callable[[Webhook], Block | None],
+) -> Webhook | None:
+    """The GitHub-dispatch webhook `/pact <command> [provider | webhook id]` names; when it
+    names several (or none is given), they are offered with `button`, and None."""
+    try:
+        report = await services.monitor.current()
+        providers = {row.key.provider for row in report.rows}
+        webhooks = [view.webhook for view in report.webhooks]
+        candidates = dispatching(webhooks, parsed.argument, providers)
+    except BrokerError as error:
+        await reply.say(build_notice(str(error)))
+        return None
+    if len(candidates) > 1:
+        await reply.say(build_choice(candidates, button, parsed.name))
+        return None
+    return candidates[0]
 
 
 async def button_webhook(
