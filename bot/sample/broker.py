@@ -16,11 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
-from bot.sample.loopback import LoopbackServer, QuietHandler, Request
+from bot.sample.loopback import LoopbackService, RecordingHandler, Request
 from bot.sample.pages import View
 from bot.sample.world import World
 
@@ -73,7 +72,7 @@ class Credentials:
     basic: tuple[str, str] | None = None
 
 
-class SampleBroker:
+class SampleBroker(LoopbackService):
     """Serve `world` on 127.0.0.1 (an ephemeral port) until stopped."""
 
     def __init__(
@@ -93,28 +92,12 @@ class SampleBroker:
         self._advertised = advertised_url
         self._faults: list[tuple[re.Pattern[str], Fault]] = []
         self._lock = threading.Lock()
-        self._server = LoopbackServer(_handler_for(self))
-
-    @property
-    def url(self) -> str:
-        return self._server.url
+        super().__init__(_handler_for(self))
 
     @property
     def links_root(self) -> str:
         """The address the broker writes into its links (an internal host behind a proxy)."""
         return self._advertised or self.url + self.path_prefix
-
-    def __enter__(self) -> SampleBroker:
-        self._server.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._server.__exit__(kind, error, trace)
 
     def inject(self, path: str, fault: Fault) -> None:
         """Misbehave on requests whose path matches the regular expression `path`."""
@@ -199,30 +182,11 @@ def _under_prefix(path: str, prefix: str) -> bool:
 
 
 def _handler_for(broker: SampleBroker) -> type[BaseHTTPRequestHandler]:
-    class Handler(QuietHandler):
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
-
-        def do_PATCH(self) -> None:
-            self._serve("PATCH")
-
-        def do_DELETE(self) -> None:
-            self._serve("DELETE")
-
-        def _serve(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            length = int(headers.get("content-length", "0") or 0)
-            if length:
-                self.rfile.read(length)
-            broker._record(Request(method, parts.path, parts.query, headers))
-            path = parts.path
+    class Handler(RecordingHandler):
+        def serve(self, request: Request) -> None:
+            method, headers = request.method, request.headers
+            broker._record(request)
+            path = request.path
             if broker.path_prefix:
                 if not _under_prefix(path, broker.path_prefix):
                     self._send(404, b"", "text/plain", {})
@@ -243,7 +207,7 @@ def _handler_for(broker: SampleBroker) -> type[BaseHTTPRequestHandler]:
                 status, extra = refusal
                 self._send(status, b"", "text/plain", extra)
                 return
-            status, body = self._route(method, path, parts.query)
+            status, body = self._route(method, path, request.query)
             if fault is not None and fault.mutate is not None and status == 200:
                 body = fault.mutate(body)
             if isinstance(body, str):

@@ -17,11 +17,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import Enum
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
-from bot.sample.loopback import LoopbackServer, QuietHandler, Request
+from bot.sample.loopback import LoopbackService, RecordingHandler, Request
 
 Json = Any
 JSON = "application/json; charset=utf-8"
@@ -87,7 +86,7 @@ class Failure(Enum):
         return int(status), body, dict(headers)
 
 
-class SampleGitHub:
+class SampleGitHub(LoopbackService):
     """Serve scripted workflow runs on 127.0.0.1 (an ephemeral port) to holders of `token`."""
 
     def __init__(self, token: str) -> None:
@@ -98,23 +97,7 @@ class SampleGitHub:
         self._failure: Failure | None = None
         self._failures_left: int | None = None
         self._lock = threading.Lock()
-        self._server = LoopbackServer(_handler_for(self))
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> SampleGitHub:
-        self._server.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._server.__exit__(kind, error, trace)
+        super().__init__(_handler_for(self))
 
     def add_run(self, repository: str, created_at: datetime, **fields: Any) -> SampleRun:
         """A new run of `repository` (owner/name); `fields` override SampleRun's defaults."""
@@ -272,32 +255,14 @@ def _run_json(run: SampleRun) -> Json:
 
 
 def _handler_for(github: SampleGitHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(QuietHandler):
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
-
-        def do_PATCH(self) -> None:
-            self._serve("PATCH")
-
-        def do_DELETE(self) -> None:
-            self._serve("DELETE")
-
-        def _serve(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            length = int(headers.get("content-length", "0") or 0)
-            if length:
-                self.rfile.read(length)
-            github.requests.append(Request(method, parts.path, parts.query, headers))
+    class Handler(RecordingHandler):
+        def serve(self, request: Request) -> None:
+            github.requests.append(request)
             if github.delay:
                 time.sleep(github.delay)
-            status, body, extra = self._answer(method, parts.path, parts.query, headers)
+            status, body, extra = self._answer(
+                request.method, request.path, request.query, request.headers
+            )
             if isinstance(body, str):
                 self.reply(status, body.encode(), "text/html; charset=utf-8", extra)
                 return

@@ -8,7 +8,8 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,37 @@ class QuietHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+
+class RecordingHandler(QuietHandler):
+    """Every method a client may send reaches `serve`, its body read off the wire: a sample
+    service records, and answers, even the writes pactbot must never send."""
+
+    def do_GET(self) -> None:
+        self._receive("GET")
+
+    def do_POST(self) -> None:
+        self._receive("POST")
+
+    def do_PUT(self) -> None:
+        self._receive("PUT")
+
+    def do_PATCH(self) -> None:
+        self._receive("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._receive("DELETE")
+
+    def _receive(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        length = int(headers.get("content-length", "0") or 0)
+        if length:
+            self.rfile.read(length)
+        self.serve(Request(method, parts.path, parts.query, headers))
+
+    def serve(self, request: Request) -> None:
+        raise NotImplementedError
 
 
 class _Server(ThreadingHTTPServer):
@@ -82,3 +114,26 @@ class LoopbackServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+class LoopbackService:
+    """A sample service (broker, Slack, GitHub): served on loopback while entered."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = LoopbackServer(handler)
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def __enter__(self) -> Self:
+        self._server.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._server.__exit__(kind, error, trace)

@@ -18,11 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sample.loopback import LoopbackServer, QuietHandler
+from bot.sample.loopback import LoopbackService, QuietHandler
 
 Json = Any
 Args = dict[str, Any]
@@ -120,7 +119,7 @@ class _Refusal(Exception):
         self.code = code
 
 
-class SampleSlack:
+class SampleSlack(LoopbackService):
     """Serve a fake Slack Web API and response_url endpoint on 127.0.0.1 until stopped."""
 
     def __init__(
@@ -153,23 +152,7 @@ class SampleSlack:
         self._clock = clock
         self._last_ts = 0
         self._lock = threading.Lock()
-        self._server = LoopbackServer(_handler_for(self))
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> SampleSlack:
-        self._server.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._server.__exit__(kind, error, trace)
+        super().__init__(_handler_for(self))
 
     def add_usergroup(self, id: str, handle: str, members: list[str]) -> None:
         """Make a user group known to usergroups.list and usergroups.users.list."""
