@@ -164,11 +164,9 @@ class Rotations:
 
     async def run_test(self, rotation_id: str, stage: int, by: str) -> str | None:
         """Run the webhook's Test from step 1 or 6; None when it ran, else why not."""
-        rotation = await self.get(rotation_id)
-        if rotation is None:
-            return GONE
-        if (refused := refusal(rotation, stage, Press.TEST)) is not None:
-            return refused
+        rotation = await self._pressable(rotation_id, stage, Press.TEST)
+        if isinstance(rotation, str):
+            return rotation
         recent = await self._runner.claim(rotation.webhook, by)
         if recent is not None:
             return (
@@ -192,11 +190,9 @@ class Rotations:
 
     async def check_run(self, rotation_id: str, stage: int, by: str) -> str | None:
         """Look for the workflow run the re-test started; None when looked, else why not."""
-        rotation = await self.get(rotation_id)
-        if rotation is None:
-            return GONE
-        if (refused := refusal(rotation, stage, Press.CHECK)) is not None:
-            return refused
+        rotation = await self._pressable(rotation_id, stage, Press.CHECK)
+        if isinstance(rotation, str):
+            return rotation
         if self._github is None or rotation.passed_at is None:
             return "set GITHUB_TOKEN (read-only is enough) for pactbot to find the provider's run"
         try:
@@ -210,6 +206,14 @@ class Rotations:
                 refusal(current, stage, Press.CHECK) or seen_run(current, seen, by, now)
             ),
         )
+
+    async def _pressable(self, rotation_id: str, stage: int, press: Press) -> Rotation | str:
+        """The rotation, if `press` on `stage` may be made before its slow part; else why not
+        (asked again when its outcome is written)."""
+        rotation = await self.get(rotation_id)
+        if rotation is None:
+            return GONE
+        return refusal(rotation, stage, press) or rotation
 
     async def _find_run(
         self, github: GitHubClient, rotation: Rotation, dispatched_at: datetime
