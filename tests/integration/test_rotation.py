@@ -64,6 +64,19 @@ async def bot(
         yield running
 
 
+@pytest.fixture
+async def github_bot(
+    broker: SampleBroker, slack: SampleSlack, store_path: Path, clock: Clock, github: SampleGitHub
+) -> AsyncIterator[Running]:
+    """The bot with GITHUB_TOKEN set, talking to the sample GitHub."""
+    store = SqliteStore(store_path, clock=clock)
+    async with running_bot(
+        broker=broker, slack=slack, store=store, clock=clock, github=github
+    ) as running:
+        await running.bot.services.monitor.refresh()
+        yield running
+
+
 def rotation_message(slack: SampleSlack) -> Message:
     [message] = [
         m
@@ -102,6 +115,24 @@ async def press(bot: Running, action_id: str, *, user: str = ONCALL_USER) -> str
     await bot.slack.wait_until(done)
     responds = bot.slack.calls_to("respond")
     return texts(responds[-1].body) if len(responds) > answered else None
+
+
+async def to_retest(bot: Running) -> Message:
+    """Through steps 1 to 5: the dead token confirmed, a new one generated and pasted in."""
+    message = await start(bot)
+    await press(bot, kit.ROTATION_TEST)
+    for _ in range(4):
+        await press(bot, kit.ROTATION_DONE)
+    return message
+
+
+async def to_watch(bot: Running, world: World, clock: Clock) -> Message:
+    """To step 7: the secret holds the new token, and the re-test passed."""
+    message = await to_retest(bot)
+    clock.advance(minutes=5)  # signing in, generating, pasting; one Test a minute
+    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
+    await press(bot, kit.ROTATION_TEST)
+    return message
 
 
 async def test_the_whole_walk_through_from_401_to_a_verified_fix(
@@ -188,13 +219,7 @@ async def test_the_whole_walk_through_from_401_to_a_verified_fix(
 async def test_a_day_of_watching_ticks_each_held_up_pair_off_as_it_is_verified(
     bot: Running, slack: SampleSlack, world: World, clock: Clock
 ) -> None:
-    message = await start(bot)
-    await press(bot, kit.ROTATION_TEST)
-    for _ in range(4):
-        await press(bot, kit.ROTATION_DONE)
-    clock.advance(minutes=5)  # signing in, generating, pasting
-    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
-    await press(bot, kit.ROTATION_TEST)
+    message = await to_watch(bot, world, clock)
     assert "1 still waiting" in now_shown(slack, message)
 
     clock.advance(minutes=10)
@@ -211,13 +236,7 @@ async def test_a_day_of_watching_ticks_each_held_up_pair_off_as_it_is_verified(
 async def test_pairs_still_waiting_a_day_after_the_fix_are_said_in_the_channel(
     bot: Running, slack: SampleSlack, world: World, clock: Clock
 ) -> None:
-    message = await start(bot)
-    await press(bot, kit.ROTATION_TEST)
-    for _ in range(4):
-        await press(bot, kit.ROTATION_DONE)
-    clock.advance(minutes=5)  # signing in, generating, pasting
-    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
-    await press(bot, kit.ROTATION_TEST)
+    message = await to_watch(bot, world, clock)
     await bot.bot.scheduler.renew_lease()
 
     clock.advance(hours=24)
@@ -232,10 +251,7 @@ async def test_pairs_still_waiting_a_day_after_the_fix_are_said_in_the_channel(
 async def test_a_failing_retest_stays_on_step_six_and_says_what_the_status_means(
     bot: Running, slack: SampleSlack, world: World, clock: Clock
 ) -> None:
-    message = await start(bot)
-    await press(bot, kit.ROTATION_TEST)
-    for _ in range(4):
-        await press(bot, kit.ROTATION_DONE)
+    message = await to_retest(bot)
 
     clock.advance(minutes=2)  # one Test per webhook per minute
     await press(bot, kit.ROTATION_TEST)  # the secret still holds the dead token
@@ -439,66 +455,36 @@ async def test_two_replicas_pressing_done_at_once_move_one_step(
 
 
 async def test_with_github_step_7_finds_the_run_the_retest_started_and_its_conclusion(
-    broker: SampleBroker,
-    slack: SampleSlack,
-    store_path: Path,
-    clock: Clock,
-    world: World,
-    github: SampleGitHub,
+    github_bot: Running, slack: SampleSlack, clock: Clock, world: World, github: SampleGitHub
 ) -> None:
-    store = SqliteStore(store_path, clock=clock)
-    async with running_bot(
-        broker=broker, slack=slack, store=store, clock=clock, github=github
-    ) as bot:
-        await bot.bot.services.monitor.refresh()
-        message = await start(bot)
-        await press(bot, kit.ROTATION_TEST)
-        for _ in range(4):
-            await press(bot, kit.ROTATION_DONE)
-        clock.advance(minutes=5)
-        world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
-        github.add_run("acme/orders-api", clock() - timedelta(hours=1))  # an older dispatch
-        await press(bot, kit.ROTATION_TEST)
-        assert kit.ROTATION_CHECK in buttons(rotation_message(slack))
+    bot = github_bot
+    github.add_run("acme/orders-api", clock() - timedelta(hours=1))  # an older dispatch
+    message = await to_watch(bot, world, clock)
+    assert kit.ROTATION_CHECK in buttons(rotation_message(slack))
 
-        await press(bot, kit.ROTATION_CHECK)
-        assert "looked for the provider's run: none yet" in thread(slack, message)[-1]
-        run = github.add_run("acme/orders-api", clock() + timedelta(seconds=20))
-        clock.advance(minutes=1)
-        await press(bot, kit.ROTATION_CHECK)
-        assert "queued" in now_shown(slack, message)
-        github.finish(run.id, "success")
-        await press(bot, kit.ROTATION_CHECK)
+    await press(bot, kit.ROTATION_CHECK)
+    assert "looked for the provider's run: none yet" in thread(slack, message)[-1]
+    run = github.add_run("acme/orders-api", clock() + timedelta(seconds=20))
+    clock.advance(minutes=1)
+    await press(bot, kit.ROTATION_CHECK)
+    assert "queued" in now_shown(slack, message)
+    github.finish(run.id, "success")
+    await press(bot, kit.ROTATION_CHECK)
 
-        step = now_shown(slack, message)
-        assert ":white_check_mark:" in step
-        assert f"actions/runs/{run.id}" in step
-        assert "success" in thread(slack, message)[-1]
+    step = now_shown(slack, message)
+    assert ":white_check_mark:" in step
+    assert f"actions/runs/{run.id}" in step
+    assert "success" in thread(slack, message)[-1]
 
 
 async def test_github_failing_is_said_and_the_rotation_stays_where_it_was(
-    broker: SampleBroker,
-    slack: SampleSlack,
-    store_path: Path,
-    clock: Clock,
-    world: World,
-    github: SampleGitHub,
+    github_bot: Running, slack: SampleSlack, clock: Clock, world: World, github: SampleGitHub
 ) -> None:
-    store = SqliteStore(store_path, clock=clock)
-    async with running_bot(
-        broker=broker, slack=slack, store=store, clock=clock, github=github
-    ) as bot:
-        await bot.bot.services.monitor.refresh()
-        message = await start(bot)
-        await press(bot, kit.ROTATION_TEST)
-        for _ in range(4):
-            await press(bot, kit.ROTATION_DONE)
-        clock.advance(minutes=5)
-        world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
-        await press(bot, kit.ROTATION_TEST)
-        github.fail(Failure.BAD_CREDENTIALS)
+    bot = github_bot
+    message = await to_watch(bot, world, clock)
+    github.fail(Failure.BAD_CREDENTIALS)
 
-        told = await press(bot, kit.ROTATION_CHECK)
+    told = await press(bot, kit.ROTATION_CHECK)
 
     assert told is not None
     assert "GitHub could not be asked: GitHub rejected GITHUB_TOKEN" in told
@@ -508,13 +494,7 @@ async def test_github_failing_is_said_and_the_rotation_stays_where_it_was(
 
 async def finish(bot: Running, world: World, clock: Clock) -> None:
     """A whole rotation of the orders-api token, by the person on call."""
-    await start(bot)
-    await press(bot, kit.ROTATION_TEST)
-    for _ in range(4):
-        await press(bot, kit.ROTATION_DONE)
-    clock.advance(minutes=5)
-    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
-    await press(bot, kit.ROTATION_TEST)
+    await to_watch(bot, world, clock)
     for _ in range(2):
         await press(bot, kit.ROTATION_DONE)
 
@@ -563,37 +543,22 @@ async def test_a_year_after_the_last_rotation_the_digest_suggests_a_practice_one
 
 
 async def test_the_leader_follows_the_providers_run_on_step_7_without_a_click(
-    broker: SampleBroker,
-    slack: SampleSlack,
-    store_path: Path,
-    clock: Clock,
-    world: World,
-    github: SampleGitHub,
+    github_bot: Running, slack: SampleSlack, clock: Clock, world: World, github: SampleGitHub
 ) -> None:
-    store = SqliteStore(store_path, clock=clock)
-    async with running_bot(
-        broker=broker, slack=slack, store=store, clock=clock, github=github
-    ) as bot:
-        await bot.bot.services.monitor.refresh()
-        message = await start(bot)
-        await press(bot, kit.ROTATION_TEST)
-        for _ in range(4):
-            await press(bot, kit.ROTATION_DONE)
-        clock.advance(minutes=5)
-        world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
-        await press(bot, kit.ROTATION_TEST)
-        run = github.add_run("acme/orders-api", clock() + timedelta(seconds=5))
-        await bot.bot.scheduler.renew_lease()
+    bot = github_bot
+    message = await to_watch(bot, world, clock)
+    run = github.add_run("acme/orders-api", clock() + timedelta(seconds=5))
+    await bot.bot.scheduler.renew_lease()
 
-        clock.advance(minutes=5)
-        await bot.bot.scheduler.watch_rotations()
-        assert "queued" in now_shown(slack, message)
-        github.finish(run.id, "failure")
-        clock.advance(minutes=5)
-        await bot.bot.scheduler.watch_rotations()
-        edits = rotation_message(slack).edits
-        clock.advance(minutes=5)
-        await bot.bot.scheduler.watch_rotations()  # concluded: no more looking
+    clock.advance(minutes=5)
+    await bot.bot.scheduler.watch_rotations()
+    assert "queued" in now_shown(slack, message)
+    github.finish(run.id, "failure")
+    clock.advance(minutes=5)
+    await bot.bot.scheduler.watch_rotations()
+    edits = rotation_message(slack).edits
+    clock.advance(minutes=5)
+    await bot.bot.scheduler.watch_rotations()  # concluded: no more looking
 
     assert ":x:" in now_shown(slack, message)
     assert "failure" in now_shown(slack, message)
@@ -617,13 +582,7 @@ async def test_a_test_the_broker_fails_keeps_the_rotation_where_it_was_and_says_
 async def test_the_watch_waits_while_the_broker_cannot_be_read(
     bot: Running, slack: SampleSlack, world: World, broker: SampleBroker, clock: Clock
 ) -> None:
-    message = await start(bot)
-    await press(bot, kit.ROTATION_TEST)
-    for _ in range(4):
-        await press(bot, kit.ROTATION_DONE)
-    clock.advance(minutes=5)
-    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED
-    await press(bot, kit.ROTATION_TEST)
+    message = await to_watch(bot, world, clock)
     await bot.bot.scheduler.renew_lease()
     with world.lock:
         world.verify(world.latest(*ORDERS), at=clock())

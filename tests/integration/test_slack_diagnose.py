@@ -162,10 +162,10 @@ async def test_a_broker_answering_html_is_said(bot: Running, broker: SampleBroke
     assert broker.count("/execute$") == 0
 
 
-async def test_with_github_the_diagnosis_shows_the_providers_newest_dispatch_run(
+async def diagnosed_with_github(
     broker: SampleBroker, slack: SampleSlack, tmp_path: Path, github: SampleGitHub
-) -> None:
-    github.add_run("acme/orders-api", NOW - timedelta(days=4), conclusion="success")
+) -> str:
+    """What `/pact diagnose orders-api` posts when GITHUB_TOKEN is set."""
     store = SqliteStore(tmp_path / "pactbot.sqlite3", clock=Clock(NOW))
     async with running_bot(
         broker=broker, slack=slack, store=store, clock=Clock(NOW), github=github
@@ -173,8 +173,16 @@ async def test_with_github_the_diagnosis_shows_the_providers_newest_dispatch_run
         await bot.bot.services.monitor.refresh()
         acked(await bot.command("diagnose orders-api"))
         [posted] = await bot.slack.wait_for("chat.postMessage")
+    return texts(posted.body)
 
-    shown = texts(posted.body)
+
+async def test_with_github_the_diagnosis_shows_the_providers_newest_dispatch_run(
+    broker: SampleBroker, slack: SampleSlack, tmp_path: Path, github: SampleGitHub
+) -> None:
+    github.add_run("acme/orders-api", NOW - timedelta(days=4), conclusion="success")
+
+    shown = await diagnosed_with_github(broker, slack, tmp_path, github)
+
     assert "The newest repository_dispatch run in acme/orders-api started 4d ago" in shown
     assert "Set GITHUB_TOKEN" not in shown
 
@@ -183,15 +191,9 @@ async def test_github_refusing_the_token_is_said_in_the_diagnosis(
     broker: SampleBroker, slack: SampleSlack, tmp_path: Path, github: SampleGitHub
 ) -> None:
     github.fail(Failure.BAD_CREDENTIALS)
-    store = SqliteStore(tmp_path / "pactbot.sqlite3", clock=Clock(NOW))
-    async with running_bot(
-        broker=broker, slack=slack, store=store, clock=Clock(NOW), github=github
-    ) as bot:
-        await bot.bot.services.monitor.refresh()
-        acked(await bot.command("diagnose orders-api"))
-        [posted] = await bot.slack.wait_for("chat.postMessage")
 
-    shown = texts(posted.body)
+    shown = await diagnosed_with_github(broker, slack, tmp_path, github)
+
     assert (
         "GitHub could not be asked for the provider's runs: GitHub rejected GITHUB_TOKEN" in shown
     )
