@@ -122,7 +122,7 @@ async def _verify_held_up(
 
 async def _pairs(client: BrokerClient, rotation: Rotation, now: datetime) -> list[PairRow]:
     report = await read_report(client, Config(), now=now, github_api_url=DEFAULT_GITHUB_API_URL)
-    return [row for row in report.rows if rotation.scope.covers(row.key)]
+    return report.covered(rotation.scope)
 
 
 def _shown(

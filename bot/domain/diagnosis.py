@@ -82,9 +82,7 @@ def facts_from(report: Report, provider: str | None, webhook: Webhook | None) ->
     the webhook serves) it serves; the Test and the runs are added by whoever can get them."""
     view = next((view for view in report.webhooks if webhook and view.webhook == webhook), None)
     scope = webhook.scope if webhook else Scope(provider=provider)
-    pairs = [
-        row for row in report.rows if scope.covers(row.key) and provider in (None, row.key.provider)
-    ]
+    pairs = [row for row in report.covered(scope) if provider in (None, row.key.provider)]
     return Facts(provider or str(scope), view, pairs)
 
 

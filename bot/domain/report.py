@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.freshness import Freshness, Rule, State, assess
-from bot.domain.model import PairKey, PairRecord, Snapshot, Webhook
+from bot.domain.model import PairKey, PairRecord, Scope, Snapshot, Webhook
 from bot.domain.webhooks import HealthKind, WebhookHealth, health
 
 # A broker that lists no pair is most likely not the broker meant: another one, or the right one
@@ -80,6 +80,10 @@ class Report:
         if not wanted:
             return list(self.rows)
         return [row for row, names in zip(self.rows, self._names, strict=True) if wanted in names]
+
+    def covered(self, scope: Scope) -> list[PairRow]:
+        """The rows of the pairs a webhook with `scope` fires for."""
+        return [row for row in self.rows if scope.covers(row.key)]
 
     @property
     def problems(self) -> tuple[PairRow, ...]:

@@ -396,4 +396,4 @@ class Rotations:
             report = await self._monitor.current()
         except BrokerError:
             return None
-        return [row for row in report.rows if rotation.scope.covers(row.key)]
+        return report.covered(rotation.scope)

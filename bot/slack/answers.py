@@ -38,7 +38,7 @@ class WebhookOncall:
             self._groups.clear()
         groups = self._groups.get(webhook.uuid)
         if groups is None:
-            covered = (row.key for row in report.rows if webhook.scope.covers(row.key))
+            covered = (row.key for row in report.covered(webhook.scope))
             groups = self._groups[webhook.uuid] = oncall_of_any(covered)
         return groups
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from bot.config import Config
@@ -16,6 +16,7 @@ from tests.helpers.reports import (
     ACCEPTED,
     DEAD_TOKEN,
     NOW,
+    Run,
     dispatch_webhook,
     verified,
     waiting,
@@ -24,17 +25,6 @@ from tests.helpers.reports import (
 HOOK = "kJE42wcSbKwfb0QJ3V9sBg"
 HIDDEN_FAILURE = TargetAnswer(success=False, hidden=True)
 NOT_FOUND = TargetAnswer(success=False, status=404, message="Not Found")
-
-
-@dataclass(frozen=True)
-class Run:
-    """What the GitHub client's WorkflowRun carries, as far as a diagnosis reads it."""
-
-    created_at: datetime
-    status: str
-    conclusion: str | None
-    html_url: str
-    display_title: str
 
 
 def orders(**changes: Any) -> Webhook:
