@@ -46,8 +46,8 @@ def build_result(webhook: Webhook, report: TestReport, *, by: str, at: datetime)
 
 def build_choice(
     webhooks: Sequence[Webhook],
-    button: Callable[[Webhook], Block | None] = kit.test_button,
-    command: str = "test",
+    button: Callable[[Webhook], Block | None],
+    command: str,
 ) -> Message:
     """Several GitHub-dispatch webhooks and no argument: let the person choose one, for
     `/pact <command>`, with `button`."""

@@ -445,7 +445,7 @@ def rendered(report: Report, *, said: str = "the broker answered HTTP 503") -> d
         "running": build_running(webhook),
         "failing test": build_result(webhook, failing_test(webhook), by=ONCALL, at=NOW),
         "passing test": build_result(webhook, passing_test(webhook), by=ONCALL, at=NOW),
-        "choice": build_choice(dispatches),
+        "choice": build_choice(dispatches, kit.test_button, "test"),
         "recent test": build_recent(webhook, at=NOW, by=ONCALL, headline=said),
         "recent test still running": build_recent(webhook, at=NOW, by=ONCALL, headline=None),
         "help": build_help(),

@@ -11,7 +11,7 @@ from functools import cache
 
 import pytest
 
-from bot.blocks import mrkdwn
+from bot.blocks import kit, mrkdwn
 from bot.blocks.digest import build_digest
 from bot.blocks.home import build_home
 from bot.blocks.status import build_status
@@ -284,7 +284,7 @@ def test_a_long_choice_of_webhooks_keeps_within_50_blocks() -> None:
         dispatch_webhook(f"uuid-{n:03d}", f"Verify provider {n}", f"provider-{n}", f"repo-{n}")
         for n in range(60)
     ]
-    choice = build_choice(webhooks).payload()
+    choice = build_choice(webhooks, kit.test_button, "test").payload()
 
     assert len(choice["blocks"]) == 50
     assert _limit_breaches(choice, max_blocks=50) == []
@@ -294,7 +294,7 @@ def test_a_long_choice_of_webhooks_keeps_within_50_blocks() -> None:
 def test_pactbots_own_hints_escape_their_angle_brackets() -> None:
     webhooks = [dispatch_webhook(f"uuid-{n:03d}", "", None, f"repo-{n}") for n in range(60)]
     payloads = [build_status(_large()).payload(), build_home(_large())]
-    payloads.append(build_choice(webhooks).payload())
+    payloads.append(build_choice(webhooks, kit.test_button, "test").payload())
 
     for payload in payloads:
         for text in text_objects(payload):
