@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 
 from bot.broker import convert
 from bot.broker.client import BrokerClient
@@ -13,7 +14,7 @@ from bot.broker.snapshot import read_snapshot
 from bot.config import Config
 from bot.domain.explain import TestReport, explain_test
 from bot.domain.model import Webhook
-from bot.domain.report import Report, build_report
+from bot.domain.report import NO_TESTS, Report, build_report
 from bot.domain.selection import Selection
 from bot.errors import BrokerBadResponse
 
@@ -25,20 +26,26 @@ async def read_report(
     now: datetime,
     github_api_url: str,
     selection: Selection | None = None,
+    tests: Mapping[str, datetime] = NO_TESTS,
 ) -> Report:
-    """The report of the pairs the config watches (narrowed by `selection`), at `now`."""
+    """The report of the pairs the config watches (narrowed by `selection`), at `now`; `tests`
+    are the passed webhook Tests pactbot remembers. A publication that waited `alerts.for`
+    without a dispatch is one its webhook did not fire."""
     watched = frozenset(pair.key for pair in config.pairs) if config.pairs else None
     chosen = selection or Selection()
+    grace = config.alerts.sustain
     snapshot = await read_snapshot(
         client,
         now=now,
         github_api_url=github_api_url,
         selection=Selection(chosen.consumer, chosen.provider, watched),
+        grace=grace,
     )
     # Judging thousands of pairs takes tens of milliseconds of pure Python: in a thread, the
     # interpreter hands the event loop its turn every few milliseconds, so Slack's acks wait
     # for none of it.
-    return await asyncio.to_thread(build_report, snapshot, config.rules(), snapshot.taken_at)
+    judge = partial(build_report, grace=grace, tests=tests)
+    return await asyncio.to_thread(judge, snapshot, config.rules(), snapshot.taken_at)
 
 
 async def run_webhook_test(

@@ -28,7 +28,7 @@ def build_status(report: Report, *, query: str = "", rotated: Rotated = NONE_ROT
     covering = [
         view.webhook
         for view in report.webhooks
-        if any(view.webhook.scope.covers(row.key) for row in rows[:_PAIRS])
+        if any(view.webhook.scope.covers(row.key, report.labelled) for row in rows[:_PAIRS])
     ]
     lines = rotated_lines(rotated, covering, report.taken_at)
     rotations = [kit.section(text) for text in pack_lines(lines)][:1]

@@ -37,6 +37,8 @@ from bot.settings import BrokerSettings
 
 HAL_JSON = "application/hal+json"
 USER_AGENT = f"pactbot/{__version__}"
+# Pacticipants per page of a label's list: a few requests even for a large broker.
+LABEL_PAGE = 1000
 # Not the shape of the broker's own ids (22 characters), so no webhook it made has it.
 PROBE_WEBHOOK = "pactbot-doctor-permission-probe"
 
@@ -157,6 +159,33 @@ class BrokerClient:
         response = await self._get_with_retries(self._reroot(href), accept="text/plain")
         self._check(response, "GET /triggered-webhooks/{uuid}/logs")
         return response.text
+
+    async def pacticipant(self, name: str) -> schema.PacticipantResource:
+        """One pacticipant: its main branch, latest version and labels."""
+        url = expand(await self.link("pb:pacticipant"), pacticipant=name)
+        return await self._get(url, "GET /pacticipants/{name}", schema.PacticipantResource)
+
+    async def branch_exists(self, pacticipant: str, branch: str) -> bool:
+        """Whether `pacticipant` has a version on `branch` (the broker makes a branch only
+        with its first version)."""
+        link = await self.link("pb:pacticipant-branch")
+        url = expand(link, pacticipant=pacticipant, branch=branch)
+        try:
+            await self._get(url, "GET /pacticipants/{name}/branches/{branch}", schema.Branch)
+        except BrokerNotFound:
+            return False
+        return True
+
+    async def labelled(self, href: str) -> list[str]:
+        """The names of the pacticipants a label link (`pb:consumers`, `pb:providers` of a
+        webhook) lists, every page of them."""
+        names: list[str] = []
+        url: str | None = self._reroot(href) + f"?size={LABEL_PAGE}"
+        while url is not None:
+            page = await self._get(url, "GET /pacticipants/label/{label}", schema.PacticipantList)
+            names += [found.name for found in page.embedded.pacticipants]
+            url = self._reroot(page.links.next.href) if page.links.next else None
+        return names
 
     async def link(self, relation: str) -> str:
         """The href of an index relation, re-rooted on the configured base URL."""

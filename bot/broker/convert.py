@@ -7,6 +7,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from bot.broker import schema
+from bot.broker.hal import last_segment
 from bot.domain.lint import inline_credentials
 from bot.domain.model import (
     Execution,
@@ -14,8 +15,10 @@ from bot.domain.model import (
     Pact,
     PairKey,
     PairRecord,
+    ProviderVersions,
     Scope,
     TargetAnswer,
+    Trigger,
     Verification,
     Webhook,
 )
@@ -118,6 +121,23 @@ def to_webhook(resource: schema.WebhookResource, github_api_url: str) -> Webhook
         url=request.url,
         target=dispatch_target(request.url, request.body, github_api_url),
         inline_credentials=inline_credentials(request.url, request.headers, request.body),
+        created_at=resource.created_at,
+    )
+
+
+def to_trigger(entry: schema.TriggeredWebhook) -> Trigger:
+    return Trigger(
+        last_segment(entry.links.webhook.href), entry.event_name, entry.triggered_at, entry.status
+    )
+
+
+def to_provider_versions(
+    resource: schema.PacticipantResource, main_branch_version: bool
+) -> ProviderVersions:
+    return ProviderVersions(
+        any_version=resource.embedded.latest_version is not None,
+        main_branch=resource.main_branch,
+        main_branch_version=main_branch_version,
     )
 
 

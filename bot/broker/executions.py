@@ -3,7 +3,9 @@
 A pair's webhook status lists only the newest triggered webhook per webhook and event. One
 covered pair's status says whether a webhook works now; when it does not, the logs of that
 execution say how (the target's status), and the webhooks triggered by the first publication
-of the longest-waiting covered pair say since when.
+of the longest-waiting covered pair say since when. For a GitHub dispatch, the status of its
+newest waiting publication older than the grace, per provider, also says whether it fired at
+all (`bot.domain.unfired`).
 """
 
 from __future__ import annotations
@@ -11,12 +13,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from bot.broker import convert, schema
 from bot.broker.client import BrokerClient
 from bot.broker.hal import last_segment
-from bot.domain.model import Execution, PairKey, PairRecord, TargetAnswer, Webhook
+from bot.domain.model import (
+    Execution,
+    Labelled,
+    PairKey,
+    PairRecord,
+    TargetAnswer,
+    Trigger,
+    Webhook,
+)
+from bot.domain.unfired import checked_pairs
 from bot.domain.webhook_logs import parse_log
 from bot.domain.webhooks import history_pairs
 from bot.errors import BrokerAuthRejected, BrokerBadResponse, BrokerError
@@ -26,37 +39,72 @@ _FAILED = frozenset({"failure", "retrying"})
 Found = TypeVar("Found")
 
 
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the webhook statuses read said."""
+
+    executions: dict[str, tuple[Execution, ...]]  # per webhook, oldest first
+    triggers: dict[PairKey, tuple[Trigger, ...]]  # per pair whose status was read
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """When the snapshot is read, how long a dispatch may take, and the labels read."""
+
+    now: datetime
+    grace: timedelta
+    labelled: Labelled
+
+
 async def read_executions(
     client: BrokerClient,
     webhooks: Sequence[Webhook],
     records: Sequence[PairRecord],
     status_link: Callable[[PairKey], str],
     first_pacts: dict[PairKey, str],
-) -> dict[str, tuple[Execution, ...]]:
-    """The known real executions of each of `webhooks`, oldest first; `status_link` gives a
-    pair's webhook status (only the few pairs read are asked for)."""
-    chosen = history_pairs(webhooks, records)
-    pairs = sorted(set(chosen.values()))
+    reading: Reading,
+) -> History:
+    """The known real executions of each of `webhooks`, and the triggers of the pairs read;
+    `status_link` gives a pair's webhook status (only the few pairs read are asked for)."""
+    labelled = reading.labelled
+    chosen = history_pairs(webhooks, records, labelled)
+    checked = {
+        key
+        for webhook in webhooks
+        for key in checked_pairs(webhook, records, reading.now, reading.grace, labelled)
+    }
+    pairs = sorted(set(chosen.values()) | checked)
     read = await asyncio.gather(*(client.webhook_status(status_link(pair)) for pair in pairs))
     statuses = dict(zip(pairs, read, strict=True))
     by_uuid = {webhook.uuid: webhook for webhook in webhooks}
     histories = await asyncio.gather(
         *(
-            _executions(client, uuid, statuses[pair], _dating(by_uuid[uuid], records, first_pacts))
+            _executions(
+                client, uuid, statuses[pair], _dating(by_uuid[uuid], records, first_pacts, labelled)
+            )
             for uuid, pair in chosen.items()
         )
     )
-    return dict(zip(chosen, histories, strict=True))
+    triggers = {
+        pair: tuple(convert.to_trigger(entry) for entry in status.embedded.triggered_webhooks)
+        for pair, status in statuses.items()
+    }
+    return History(dict(zip(chosen, histories, strict=True)), triggers)
 
 
 def _dating(
-    webhook: Webhook, records: Sequence[PairRecord], first_pacts: dict[PairKey, str]
+    webhook: Webhook,
+    records: Sequence[PairRecord],
+    first_pacts: dict[PairKey, str],
+    labelled: Labelled,
 ) -> str | None:
     """The first waiting publication of the covered pair that has waited longest."""
     waiting = [
         (record.history.waiting_since, record.key)
         for record in records
-        if record.history and record.key in first_pacts and webhook.scope.covers(record.key)
+        if record.history
+        and record.key in first_pacts
+        and webhook.scope.covers(record.key, labelled)
     ]
     return first_pacts[min(waiting)[1]] if waiting else None
 

@@ -111,6 +111,9 @@ class WebhookEvent(_Json):
 class WebhookLinks(_Json):
     # Only the Test needs it; a webhook without it can still be watched.
     execute: Link | None = Field(default=None, alias="pb:execute")
+    # A label-scoped side links to the pacticipants that carry the label.
+    consumers: Link | None = Field(default=None, alias="pb:consumers")
+    providers: Link | None = Field(default=None, alias="pb:providers")
 
 
 class WebhookResource(_Json):
@@ -121,6 +124,7 @@ class WebhookResource(_Json):
     enabled: bool = True
     request: WebhookRequest
     events: list[WebhookEvent] = Field(default_factory=list)
+    created_at: AwareDatetime | None = Field(default=None, alias="createdAt")
     links: WebhookLinks = Field(alias="_links")
 
 
@@ -131,6 +135,7 @@ class TriggeredWebhookLinks(_Json):
 
 class TriggeredWebhook(_Json):
     status: str  # not_run, retrying, success, failure
+    event_name: str = Field(default="", alias="eventName")
     triggered_at: AwareDatetime = Field(alias="triggeredAt")
     links: TriggeredWebhookLinks = Field(alias="_links")
 
@@ -175,3 +180,41 @@ class ExecuteResult(_Json):
     message: str | None = None  # present when the broker hides the target's answer
     logs: str = ""
     success: bool
+
+
+class Label(_Json):
+    name: str
+
+
+class PacticipantEmbedded(_Json):
+    latest_version: Version | None = Field(default=None, alias="latestVersion")
+    labels: list[Label] = Field(default_factory=list)
+
+
+class PacticipantResource(_Json):
+    """`GET /pacticipants/{name}`, or one of a list's `_embedded.pacticipants`."""
+
+    name: str
+    main_branch: str | None = Field(default=None, alias="mainBranch")
+    embedded: PacticipantEmbedded = Field(default_factory=PacticipantEmbedded, alias="_embedded")
+
+
+class Branch(_Json):
+    """`GET /pacticipants/{name}/branches/{branch}`: there only once a version is on it."""
+
+    name: str
+
+
+class Pacticipants(_Json):
+    pacticipants: list[PacticipantResource] = Field(default_factory=list)
+
+
+class PacticipantListLinks(_Json):
+    next: Link | None = None
+
+
+class PacticipantList(_Json):
+    """`GET /pacticipants/label/{label}` (and `/pacticipants`), paged when asked to be."""
+
+    embedded: Pacticipants = Field(default_factory=Pacticipants, alias="_embedded")
+    links: PacticipantListLinks = Field(default_factory=PacticipantListLinks, alias="_links")

@@ -7,23 +7,43 @@ all pairs (broker-api section 10):
    verification;
 2. `/matrix`, for the pairs whose latest content is unverified only, 20 pairs a request
    (`bot.broker.waiting`): their newest verification of any content, and since when they wait;
-3. `/webhooks`, then each webhook;
+3. `/webhooks`, then each webhook; for a webhook scoped by label, the pacticipants with that
+   label (`/pacticipants/label/{label}`: one request per label and 1,000 pacticipants);
 4. one webhook status per enabled webhook fired by publications, and for a failing one its
-   newest logs and the triggers of the first waiting publication (`bot.broker.executions`).
+   newest logs and the triggers of the first waiting publication (`bot.broker.executions`);
+   for a GitHub dispatch, also the status of its newest waiting publication older than the
+   grace per provider (did it fire?);
+5. for a provider a webhook of `contract_requiring_verification_published` did not fire for,
+   the provider and its main branch: why the broker had nothing to fire.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from bot.broker import convert, schema
 from bot.broker.client import BrokerClient
-from bot.broker.executions import read_executions
+from bot.broker.executions import Reading, read_executions
 from bot.broker.waiting import read_waiting
-from bot.domain.model import Snapshot, Webhook
+from bot.domain.model import (
+    Labelled,
+    PairKey,
+    PairRecord,
+    ProviderVersions,
+    Snapshot,
+    Trigger,
+    Webhook,
+)
+from bot.domain.report import GRACE
 from bot.domain.selection import Selection
+from bot.domain.unfired import confirmed, needs_provider_facts
 from bot.domain.webhooks import watched
+from bot.errors import BrokerAuthRejected, BrokerError
+
+log = logging.getLogger(__name__)
 
 DASHBOARD_PAGE = 1000
 
@@ -36,8 +56,10 @@ async def read_snapshot(
     now: datetime,
     github_api_url: str,
     selection: Selection = EVERY_PAIR,
+    grace: timedelta = GRACE,
 ) -> Snapshot:
-    """Everything `bot.domain` needs about the pairs `selection` wants, read at `now`."""
+    """Everything `bot.domain` needs about the pairs `selection` wants, read at `now`; a
+    dispatch older than `grace` is one a webhook should have made."""
     latest = convert.latest_per_pair(await client.dashboard(DASHBOARD_PAGE))
     selection.check(latest.keys())
     # Sorted on the names themselves: comparing thousands of PairKeys is many times slower.
@@ -52,19 +74,25 @@ async def read_snapshot(
         read_waiting(client, published), read_webhooks(client, github_api_url)
     )
     webhooks = [webhook for webhook, _ in read]
+    labelled = await read_labels(client, read)
     records = tuple(
         convert.to_record(key, item, waiting[key].history if key in waiting else None)
         for key, item in items.items()
     )
     first_pacts = {key: found.first_pact for key, found in waiting.items() if found.first_pact}
-    executions = await read_executions(
+    reading = Reading(now, grace, labelled)
+    history = await read_executions(
         client,
         watched(webhooks),
         records,
         lambda key: items[key].webhook_status,
         first_pacts,
+        reading,
     )
-    return Snapshot(now, records, tuple(webhooks), executions)
+    providers = await read_providers(client, webhooks, records, history.triggers, reading)
+    return Snapshot(
+        now, records, tuple(webhooks), history.executions, history.triggers, providers, labelled
+    )
 
 
 async def read_webhooks(
@@ -75,3 +103,61 @@ async def read_webhooks(
         (convert.to_webhook(resource, github_api_url), resource)
         for resource in await client.webhooks()
     ]
+
+
+async def read_labels(
+    client: BrokerClient, read: Sequence[tuple[Webhook, schema.WebhookResource]]
+) -> Labelled:
+    """The pacticipants of each label a webhook is scoped by, from the webhook's own links."""
+    links: dict[str, str] = {}
+    for webhook, resource in read:
+        sides = (
+            (webhook.scope.consumer_label, resource.links.consumers),
+            (webhook.scope.provider_label, resource.links.providers),
+        )
+        for label, link in sides:
+            if label and link is not None:
+                links.setdefault(label, link.href)
+    labels = sorted(links)
+    names = await asyncio.gather(*(client.labelled(links[label]) for label in labels))
+    return {label: frozenset(found) for label, found in zip(labels, names, strict=True)}
+
+
+async def read_providers(
+    client: BrokerClient,
+    webhooks: Sequence[Webhook],
+    records: Sequence[PairRecord],
+    triggers: Mapping[PairKey, Sequence[Trigger]],
+    reading: Reading,
+) -> dict[str, ProviderVersions]:
+    """For each provider a webhook did not fire for, whether it has the versions that the
+    broker fires `contract_requiring_verification_published` for."""
+    wanted = {
+        provider
+        for webhook in webhooks
+        if webhook.enabled
+        and (
+            provider := needs_provider_facts(
+                webhook,
+                confirmed(webhook, records, triggers, reading.now, reading.grace, reading.labelled),
+            )
+        )
+    }
+    names = sorted(wanted)
+    found = await asyncio.gather(*(_provider_versions(client, name) for name in names))
+    return {name: facts for name, facts in zip(names, found, strict=True) if facts is not None}
+
+
+async def _provider_versions(client: BrokerClient, name: str) -> ProviderVersions | None:
+    """Why nothing fired may stay unknown: its failure must not lose the whole snapshot."""
+    try:
+        resource = await client.pacticipant(name)
+        branch = resource.main_branch
+        has_versions = resource.embedded.latest_version is not None
+        on_main = bool(branch and has_versions and await client.branch_exists(name, branch))
+    except BrokerAuthRejected:
+        raise
+    except BrokerError as error:
+        log.warning("why %s's webhook did not fire stays unknown: %s", name, error)
+        return None
+    return convert.to_provider_versions(resource, on_main)

@@ -45,6 +45,7 @@ class Verdict(StrEnum):
     TOKEN_DEAD = "token dead: start rotation"
     HIDDEN = "the broker hides the target's answer: set its webhook host whitelist"
     DISABLED = "webhook disabled"
+    DID_NOT_FIRE = "the broker did not fire the webhook"
     EVERY_PUBLISH = "listens to contract_published: fires on every publish"
     DISPATCH_FAILS = "the dispatch fails"
     UNKNOWN = "cannot tell without the Test"
@@ -117,6 +118,9 @@ def _verdict(facts: Facts, linted: set[Lint]) -> Verdict:
         return Verdict.HIDDEN
     if Lint.DISABLED in linted:
         return Verdict.DISABLED
+    # A Test that passes dispatches once; it does not make the broker fire for publications.
+    if view.health.unfired is not None:
+        return Verdict.DID_NOT_FIRE
     if Lint.EVERY_PUBLISH in linted:
         return Verdict.EVERY_PUBLISH
     if (test is not None and not test.passed) or (test is None and kind.failing):
@@ -141,6 +145,8 @@ def _next_step(verdict: Verdict, facts: Facts, findings: bool) -> str:
                 "run; the waiting pairs turn fresh when it publishes its results."
             )
         return "Nothing to do."
+    if verdict is Verdict.DID_NOT_FIRE and facts.webhook and facts.webhook.health.unfired:
+        return _sentence(facts.webhook.health.unfired.explain())
     if verdict is Verdict.NO_WEBHOOK:
         return (
             f"Create a webhook for {facts.provider} on {MEANT_EVENT} that POSTs to "
@@ -183,9 +189,11 @@ def _evidence(facts: Facts, now: datetime) -> list[str]:
 def _executions(view: WebhookView, now: datetime) -> str:
     health = view.health
     if health.last_run is None:
+        if not view.webhook.enabled:
+            return "The webhook is disabled: the broker does not execute it."
         return {
             HealthKind.NEVER_RUN: "The webhook has never executed for real.",
-            HealthKind.DISABLED: "The webhook is disabled: the broker does not execute it.",
+            HealthKind.DID_NOT_FIRE: "The webhook has never executed for real.",
         }.get(health.kind, "The webhook's real executions were not read.")
     line = f"The webhook last executed for real {_ago(health.last_run, now)}: {health.describe()}"
     if health.since is not None and health.since < health.last_run:
@@ -204,6 +212,13 @@ def _publications(facts: Facts, now: datetime) -> list[str]:
         return [line + "; no pair waits for a verification."]
     count = "1 pair waits" if len(since) == 1 else f"{len(since)} pairs wait"
     lines = [line + f"; {count} for a verification, the longest since {_ago(min(since), now)}."]
+    unfired = facts.webhook.health.unfired if facts.webhook else None
+    if unfired is not None:
+        lines.append(
+            f"It did not fire for the publication of {unfired.pair} {_ago(unfired.since, now)}: "
+            + unfired.explain()
+        )
+        return lines
     last_run = facts.webhook.health.last_run if facts.webhook else None
     unanswered = [moment for moment in since if last_run is None or moment > last_run]
     if facts.webhook is not None and unanswered and min(unanswered) + _FIRES_WITHIN < now:
@@ -224,6 +239,10 @@ def _runs(facts: Facts, slug: str, now: datetime) -> str:
     started = _ago(newest.created_at, now)
     outcome = newest.conclusion or newest.status or "queued"
     return f"The newest repository_dispatch run in {slug} started {started}: {outcome}."
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _ago(moment: datetime, now: datetime) -> str:

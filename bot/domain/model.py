@@ -75,21 +75,34 @@ class PairRecord:
         return self.latest_verification is None
 
 
+# Each label a webhook is scoped by, and the pacticipants that carry it.
+Labelled = Mapping[str, frozenset[str]]
+NO_LABELS: Labelled = MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Which pacts a webhook fires for; a missing side means any pacticipant."""
+    """Which pacts a webhook fires for; a missing side means any pacticipant.
+
+    Each side is a name, a label, or neither, as the broker matches them
+    (`webhooks/repository.rb`, `find_by_consumer_and_or_provider`).
+    """
 
     consumer: str | None = None
     provider: str | None = None
     consumer_label: str | None = None
     provider_label: str | None = None
 
-    def covers(self, pair: PairKey) -> bool:
-        # Label-scoped webhooks would need every pacticipant's labels; they are listed but not
-        # matched to pairs (see README, "What pactbot does not read").
-        if self.consumer_label or self.provider_label:
-            return False
-        return self.consumer in (None, pair.consumer) and self.provider in (None, pair.provider)
+    def covers(self, pair: PairKey, labelled: Labelled = NO_LABELS) -> bool:
+        """Whether the broker fires this webhook for `pair`; a label side matches only the
+        pacticipants `labelled` lists under it (unread labels match nothing)."""
+        return _side(self.consumer, self.consumer_label, pair.consumer, labelled) and _side(
+            self.provider, self.provider_label, pair.provider, labelled
+        )
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(label for label in (self.consumer_label, self.provider_label) if label)
 
     def __str__(self) -> str:
         consumer = self.consumer or (
@@ -105,6 +118,12 @@ class Scope:
         if consumer:
             return f"every provider of {consumer}"
         return "every pact"
+
+
+def _side(name: str | None, label: str | None, actual: str, labelled: Labelled) -> bool:
+    if label is not None:
+        return actual in labelled.get(label, frozenset())
+    return name in (None, actual)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +160,8 @@ class Webhook:
     # Where a credential is written into the request itself instead of a `${user.<secret>}`
     # reference (`header Authorization`, `body client_payload.token`); never the value.
     inline_credentials: tuple[str, ...] = ()
+    # The broker fires a webhook only for events after it exists.
+    created_at: datetime | None = None
 
     @property
     def triggers_verification(self) -> bool:
@@ -172,6 +193,28 @@ class Execution:
 
 
 @dataclass(frozen=True, slots=True)
+class Trigger:
+    """A triggered webhook: the broker fired `webhook` for an event of a pair."""
+
+    webhook: str  # the webhook's id
+    event: str
+    at: datetime  # when the event created it (a publication's own time), not when it ran
+    status: str  # not_run, retrying, success, failure
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderVersions:
+    """What decides whether the broker fires `contract_requiring_verification_published` for a
+    provider: it fires only for the latest version of its main branch and its deployed and
+    released versions (`verifications/service.rb`, `calculate_required_verifications_for_pact`).
+    """
+
+    any_version: bool
+    main_branch: str | None
+    main_branch_version: bool  # a version on the main branch exists
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything read from the broker in one pass."""
 
@@ -180,3 +223,8 @@ class Snapshot:
     webhooks: tuple[Webhook, ...]
     # Real executions per webhook uuid, for the webhooks whose history was read.
     executions: Mapping[str, tuple[Execution, ...]]
+    # The newest trigger per webhook and event, for each pair whose webhook status was read.
+    triggers: Mapping[PairKey, tuple[Trigger, ...]] = field(default_factory=dict)
+    # For providers a webhook did not fire for: why the broker had nothing to fire for.
+    providers: Mapping[str, ProviderVersions] = field(default_factory=dict)
+    labelled: Labelled = field(default_factory=lambda: NO_LABELS)

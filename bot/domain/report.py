@@ -5,12 +5,21 @@ Every surface (CLI table, `check`, the digest, App Home) renders this same repor
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from bot.domain.freshness import Freshness, Rule, State, assess
-from bot.domain.model import PairKey, PairRecord, Scope, Snapshot, Webhook
+from bot.domain.model import NO_LABELS, Labelled, PairKey, PairRecord, Scope, Snapshot, Webhook
+from bot.domain.unfired import (
+    confirmed,
+    disabled_unfired,
+    dispatches,
+    judge,
+    unanswered,
+    waiting,
+)
 from bot.domain.webhooks import HealthKind, WebhookHealth, health
 
 # A broker that lists no pair is most likely not the broker meant: another one, or the right one
@@ -20,6 +29,11 @@ NO_PAIRS_FIX = (
     "check PACT_BROKER_BASE_URL, with the path prefix if the broker sits behind a proxy "
     "(https://proxy.example.com/pact)"
 )
+# How long a publication may wait for its dispatch before the webhook "did not fire": the
+# broker fires within seconds; `alerts.for` in the config.
+GRACE = timedelta(minutes=30)
+# When a Test of each webhook last passed, as `pactbot serve` remembers it (by uuid).
+NO_TESTS: Mapping[str, datetime] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +81,7 @@ class Report:
     taken_at: datetime
     rows: tuple[PairRow, ...]
     webhooks: tuple[WebhookView, ...]
+    labelled: Labelled = field(default_factory=lambda: NO_LABELS)
     # Each row's names, lower-cased once: `/pact status <name>` searches thousands of pairs.
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
@@ -83,7 +98,7 @@ class Report:
 
     def covered(self, scope: Scope) -> list[PairRow]:
         """The rows of the pairs a webhook with `scope` fires for."""
-        return [row for row in self.rows if scope.covers(row.key)]
+        return [row for row in self.rows if scope.covers(row.key, self.labelled)]
 
     @property
     def problems(self) -> tuple[PairRow, ...]:
@@ -94,14 +109,54 @@ class Report:
 
     @property
     def failing_webhooks(self) -> tuple[WebhookView, ...]:
+        """The webhooks whose dispatches fail, or that did not fire."""
         return tuple(view for view in self.webhooks if view.health.failing)
 
+    def depended_on(self, rows: Iterable[PairRow]) -> list[WebhookView]:
+        """The failing GitHub-dispatch webhooks that `rows` wait on, each once."""
+        found = {
+            view.webhook.uuid: view
+            for row in rows
+            for view in row.webhooks
+            if view.health.failing and dispatches(view.webhook)
+        }
+        return list(found.values())
 
-def build_report(snapshot: Snapshot, rule_for: Callable[[PairKey], Rule], now: datetime) -> Report:
-    """Assess every pair of `snapshot` at `now`, most urgent first."""
+    def unanswered_since(self, view: WebhookView) -> datetime | None:
+        """The oldest publication behind `view`'s webhook still waiting for a verification that
+        no successful dispatch answered, while it fails or has not fired."""
+        health = view.health
+        if not (health.failing or health.unanswered_since):
+            return None
+        last = health.last_success
+        found = [
+            since
+            for row in self.covered(view.webhook.scope)
+            if row.record.awaits_verification
+            and (since := row.freshness.waiting_since) is not None
+            and (last is None or since > last)
+        ]
+        if health.unanswered_since is not None:
+            found.append(health.unanswered_since)
+        return min(found, default=None)
+
+
+def build_report(
+    snapshot: Snapshot,
+    rule_for: Callable[[PairKey], Rule],
+    now: datetime,
+    *,
+    grace: timedelta = GRACE,
+    tests: Mapping[str, datetime] = NO_TESTS,
+) -> Report:
+    """Assess every pair of `snapshot` at `now`, most urgent first; a publication older than
+    `grace` that its webhook did not dispatch makes that webhook fail; `tests` are the passed
+    Tests pactbot saw."""
     views = tuple(
-        WebhookView(webhook, _health_of(webhook, snapshot)) for webhook in snapshot.webhooks
+        WebhookView(webhook, _health_of(webhook, snapshot, now, grace, tests))
+        for webhook in snapshot.webhooks
     )
+    labelled = snapshot.labelled
     verifying = [view for view in views if view.webhook.triggers_verification]
     # Most webhooks name their provider: only those of the pair's provider (and the unscoped
     # ones) need asking, not every webhook for every pair.
@@ -115,18 +170,54 @@ def build_report(snapshot: Snapshot, rule_for: Callable[[PairKey], Rule], now: d
                 view for view in verifying if view.webhook.scope.provider in (None, provider)
             )
         covering = tuple(
-            view for view in by_provider[provider] if view.webhook.scope.covers(record.key)
+            view
+            for view in by_provider[provider]
+            if view.webhook.scope.covers(record.key, labelled)
         )
         rows.append(PairRow(record, rule, assess(record, rule, now), covering))
     rows.sort(key=_urgency)
-    return Report(snapshot.taken_at, tuple(rows), views)
+    return Report(snapshot.taken_at, tuple(rows), views, labelled)
 
 
-def _health_of(webhook: Webhook, snapshot: Snapshot) -> WebhookHealth:
+def _health_of(
+    webhook: Webhook,
+    snapshot: Snapshot,
+    now: datetime,
+    grace: timedelta,
+    tests: Mapping[str, datetime],
+) -> WebhookHealth:
     executions = snapshot.executions.get(webhook.uuid)
     if executions is None and webhook.enabled:
         return WebhookHealth(HealthKind.NOT_CHECKED)
-    return health(webhook, executions or ())
+    records, labelled = snapshot.pairs, snapshot.labelled
+    alone = disabled_unfired(webhook, snapshot.webhooks, records, labelled)
+    early: datetime | None
+    if alone is not None:
+        found = [alone] if now - alone.since > grace else []
+        early = alone.since
+    else:
+        found = confirmed(webhook, records, snapshot.triggers, now, grace, labelled)
+        early = _early_sign(webhook, snapshot, now, grace)
+    return health(
+        webhook,
+        executions or (),
+        unfired=judge(webhook, found, snapshot.providers),
+        unanswered_since=early,
+        passed_test=tests.get(webhook.uuid),
+    )
+
+
+def _early_sign(
+    webhook: Webhook, snapshot: Snapshot, now: datetime, grace: timedelta
+) -> datetime | None:
+    """Since when the newest waiting publication of `webhook`'s pairs has no dispatch, if so."""
+    if not webhook.enabled or not dispatches(webhook):
+        return None
+    newest = next(iter(waiting(webhook, snapshot.pairs, snapshot.labelled)), None)
+    if newest is None or newest.key not in snapshot.triggers:
+        return None
+    found = unanswered(webhook, newest, snapshot.triggers[newest.key], now, grace)
+    return found.since if found else None
 
 
 def _urgency(row: PairRow) -> tuple[int, float, PairKey]:

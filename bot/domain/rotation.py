@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 
 from bot.domain.freshness import State
-from bot.domain.model import DispatchTarget, PairKey, Scope
+from bot.domain.model import NO_LABELS, DispatchTarget, Labelled, PairKey, Scope
 from bot.domain.report import PairRow
 from bot.domain.webhooks import HealthKind
 
@@ -316,15 +316,17 @@ def still_waiting(rows: Iterable[PairRow]) -> list[Waiting]:
     ]
 
 
-def verified(rotation: Rotation, rows: Iterable[PairRow], now: datetime) -> Rotation | None:
+def verified(
+    rotation: Rotation, rows: Iterable[PairRow], now: datetime, labelled: Labelled = NO_LABELS
+) -> Rotation | None:
     """The rotation with the waiting pairs whose verification arrived (in `rows`, read now)
-    ticked off, or None when nothing changed."""
+    ticked off, or None when nothing changed; `labelled` matches label-scoped webhooks."""
     if not rotation.watching(now):
         return None
     rows = list(rows)
     listing = not rotation.listed
     if listing:
-        covered = [row for row in rows if rotation.scope.covers(row.key)]
+        covered = [row for row in rows if rotation.scope.covers(row.key, labelled)]
         rotation = replace(rotation, waiting=tuple(still_waiting(covered)), listed=True)
     arrived = {
         row.key: row.record.latest_verification

@@ -1,19 +1,32 @@
 """Which webhooks dispatch to GitHub, how healthy their real executions are, and where to look.
 
-A webhook's health comes from its last *real* executions (the broker's Test records nothing).
-The newest execution decides: a webhook that failed on every execution since its last success is
-failing, since the first of those failures; one failure followed by a success is healthy.
+A webhook's health comes from its last *real* executions (the broker records no Test). The
+newest execution decides: a webhook that failed on every execution since its last success is
+failing, since the first of those failures; one failure followed by a success is healthy. A
+Test that pactbot saw pass after the newest failure counts as that success (a rotation ends
+with one), and a webhook that works but did not fire for a waiting publication is failing too
+(`bot.domain.unfired`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.model import DispatchTarget, Execution, PairKey, PairRecord, TargetAnswer, Webhook
+from bot.domain.model import (
+    NO_LABELS,
+    DispatchTarget,
+    Execution,
+    Labelled,
+    PairKey,
+    PairRecord,
+    TargetAnswer,
+    Webhook,
+)
+from bot.domain.unfired import Unfired
 from bot.domain.webhook_logs import json_text_field
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
@@ -33,6 +46,7 @@ class HealthKind(StrEnum):
     UNREACHABLE = "unreachable"
     HIDDEN = "hidden"
     FAILING = "failing"
+    DID_NOT_FIRE = "did_not_fire"
     NEVER_RUN = "never_run"
     DISABLED = "disabled"
     NOT_CHECKED = "not_checked"
@@ -91,8 +105,16 @@ def sso_required(answer: TargetAnswer) -> bool:
 class WebhookHealth:
     kind: HealthKind
     last_run: datetime | None = None
-    since: datetime | None = None  # the first failure after the last success
+    # The first failure after the last success; for a webhook that did not fire, the first
+    # publication left without a dispatch.
+    since: datetime | None = None
     answer: TargetAnswer | None = None  # the newest execution's
+    unfired: Unfired | None = None  # why it did not fire (DID_NOT_FIRE)
+    # A waiting publication without a dispatch yet: the first sign of a webhook that does not
+    # fire, before it has waited long enough to say so.
+    unanswered_since: datetime | None = None
+    tested: datetime | None = None  # a Test passed after the newest failed execution
+    last_success: datetime | None = None  # the newest real execution that succeeded
 
     @property
     def failing(self) -> bool:
@@ -102,6 +124,10 @@ class WebhookHealth:
         """A few words for a table cell: `token dead (401)`, `ok`, `never run`."""
         answer = self.answer
         status = answer.status if answer else None
+        if self.unfired is not None:
+            return self.unfired.short
+        if self.tested is not None:
+            return "ok (a Test passed)"
         if self.kind is HealthKind.FORBIDDEN and answer and sso_required(answer):
             return "SSO not authorised (403)"
         if self.kind is HealthKind.FAILING and status is not None:
@@ -122,26 +148,56 @@ _DESCRIPTIONS = {
     HealthKind.UNREACHABLE: "target unreachable",
     HealthKind.HIDDEN: "failing (answer hidden)",
     HealthKind.FAILING: "failing",
+    HealthKind.DID_NOT_FIRE: "did not fire",
     HealthKind.NEVER_RUN: "never run",
     HealthKind.DISABLED: "disabled",
     HealthKind.NOT_CHECKED: "not checked",
 }
 
 
-def health(webhook: Webhook, executions: Iterable[Execution]) -> WebhookHealth:
-    """The health of `webhook` from its real executions, in any order."""
+def health(
+    webhook: Webhook,
+    executions: Iterable[Execution],
+    *,
+    unfired: Unfired | None = None,
+    unanswered_since: datetime | None = None,
+    passed_test: datetime | None = None,
+) -> WebhookHealth:
+    """The health of `webhook` from its real executions (in any order), whether it left a
+    waiting publication unanswered, and when a Test of it last passed."""
+    ordered = sorted(executions, key=lambda execution: execution.at)
+    successes = [execution.at for execution in ordered if execution.answer.success]
+    found = _from_executions(webhook, ordered, passed_test)
+    last_success = successes[-1] if successes else None
+    if unfired is not None and not found.failing:
+        return WebhookHealth(
+            HealthKind.DID_NOT_FIRE,
+            last_run=found.last_run,
+            since=unfired.since,
+            answer=found.answer,
+            unfired=unfired,
+            unanswered_since=unfired.since,
+            last_success=last_success,
+        )
+    return replace(found, unanswered_since=unanswered_since, last_success=last_success)
+
+
+def _from_executions(
+    webhook: Webhook, ordered: Sequence[Execution], passed_test: datetime | None
+) -> WebhookHealth:
     if not webhook.enabled:
         return WebhookHealth(HealthKind.DISABLED)
-    ordered = sorted(executions, key=lambda execution: execution.at)
     if not ordered:
         return WebhookHealth(HealthKind.NEVER_RUN)
     newest = ordered[-1]
     kind = classify(newest.answer)
     if kind is HealthKind.OK:
         return WebhookHealth(kind, last_run=newest.at, answer=newest.answer)
+    if passed_test is not None and passed_test > newest.at:
+        return WebhookHealth(HealthKind.OK, last_run=newest.at, tested=passed_test)
     since = newest.at
     for execution in reversed(ordered):
-        if execution.answer.success:
+        if execution.answer.success or (passed_test is not None and execution.at < passed_test):
             break
         since = execution.at
     return WebhookHealth(kind, last_run=newest.at, since=since, answer=newest.answer)
@@ -153,7 +209,7 @@ def watched(webhooks: Iterable[Webhook]) -> list[Webhook]:
 
 
 def history_pairs(
-    webhooks: Sequence[Webhook], pairs: Sequence[PairRecord]
+    webhooks: Sequence[Webhook], pairs: Sequence[PairRecord], labelled: Labelled = NO_LABELS
 ) -> Mapping[str, PairKey]:
     """For each webhook, the one pair whose webhook status best shows its latest executions.
 
@@ -168,7 +224,7 @@ def history_pairs(
     chosen: dict[str, PairKey] = {}
     for webhook in webhooks:
         for pair in ranked:
-            if webhook.scope.covers(pair.key):
+            if webhook.scope.covers(pair.key, labelled):
                 chosen[webhook.uuid] = pair.key
                 break
     return chosen

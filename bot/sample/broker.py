@@ -174,6 +174,14 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         "triggered_webhooks",
     ),
     ("GET", re.compile(r"^/triggered-webhooks/(?P<uuid>[^/]+)/logs$"), "logs"),
+    ("GET", re.compile(r"^/pacticipants$"), "pacticipants"),
+    ("GET", re.compile(r"^/pacticipants/label/(?P<label>[^/]+)$"), "labelled"),
+    ("GET", re.compile(r"^/pacticipants/(?P<name>[^/]+)$"), "pacticipant"),
+    (
+        "GET",
+        re.compile(r"^/pacticipants/(?P<name>[^/]+)/branches/(?P<branch>[^/]+)$"),
+        "branch",
+    ),
 ]
 
 

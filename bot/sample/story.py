@@ -38,6 +38,8 @@ def demo_world(now: datetime) -> World:
             target=GITHUB_ACCEPTED,
             created_at=hours(24 * 90),
         )
+        # Its main build ran when the webhook was set up: publications fire the webhook.
+        world.version(provider, "0.1.0", branch="main", at=hours(24 * 90))
     orders = world.webhooks[ORDERS_WEBHOOK]
 
     search = world.publish("web-app", "search-api", "4f1e2d0", at=hours(24 * 12 + 2))
@@ -79,6 +81,7 @@ def scaled_world(now: datetime, *, pairs: int, webhooks: int, stale: int) -> Wor
             url=f"https://api.github.com/repos/acme/provider-{number:03d}/dispatches",
             created_at=now - timedelta(days=90),
         )
+        world.version(f"provider-{number:03d}", "0.1.0", at=now - timedelta(days=90))
     dead = world.webhooks["hook0000AbCdEfGhIjKlMn"]
     waiting = []
     for index in range(pairs):

@@ -1,9 +1,11 @@
 """The state of a sample Pact Broker: pacts, verifications, webhooks and their executions.
 
 It behaves like the real broker where pactbot can tell the difference: verifications belong to
-pact *content* (re-publishing unchanged content carries the verification over and fires no
-`contract_requiring_verification_published`), and a real webhook execution is recorded with
-every attempt, while a Test records nothing.
+pact *content* (re-publishing unchanged content carries the verification over);
+`contract_requiring_verification_published` fires once per provider version that matters (the
+latest of the provider's main branch, its deployed and released versions) and has not verified
+the content, so a provider without such a version gets no dispatch at all; a real webhook
+execution is recorded with every attempt, while a Test records nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 REQUIRING_VERIFICATION = "contract_requiring_verification_published"
+CONTENT_CHANGED = "contract_content_changed"
+PUBLISHED = "contract_published"
+# The broker's `main_branch_candidates`: the first version on one of these sets the main branch.
+MAIN_BRANCH_CANDIDATES = ("develop", "main", "master")
 # The captured broker retried twice: 5 s after the first attempt, then 10 s after the second.
 RETRY_DELAYS = (timedelta(seconds=5), timedelta(seconds=15))
 DISPATCH_HEADERS = {
@@ -78,6 +84,31 @@ class Publication:
 
 
 @dataclass(slots=True)
+class VersionRecord:
+    number: str
+    branch: str | None
+    created_at: datetime
+    order: int
+    environments: set[str] = field(default_factory=set)  # deployed or released there now
+
+
+@dataclass(slots=True)
+class Pacticipant:
+    name: str
+    created_at: datetime
+    main_branch: str | None = None
+    labels: list[str] = field(default_factory=list)
+    versions: dict[str, VersionRecord] = field(default_factory=dict)
+
+    @property
+    def latest_version(self) -> VersionRecord | None:
+        return max(self.versions.values(), key=lambda version: version.order, default=None)
+
+    def branch_versions(self, branch: str) -> list[VersionRecord]:
+        return [version for version in self.versions.values() if version.branch == branch]
+
+
+@dataclass(slots=True)
 class VerificationRecord:
     id: int
     provider: str
@@ -101,9 +132,8 @@ class WebhookDefinition:
     headers: dict[str, str] = field(default_factory=dict)
     body: object = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def covers(self, consumer: str, provider: str) -> bool:
-        return self.consumer in (None, consumer) and self.provider in (None, provider)
+    consumer_label: str | None = None
+    provider_label: str | None = None
 
 
 @dataclass(slots=True)
@@ -140,6 +170,7 @@ class World:
         self.verifications: dict[tuple[str, str], list[VerificationRecord]] = {}
         self.webhooks: dict[str, WebhookDefinition] = {}
         self.triggered: list[TriggeredRecord] = []
+        self.known: dict[str, Pacticipant] = {}
         self._order = itertools.count(1)
         self._verification_ids = itertools.count(101)
 
@@ -157,18 +188,85 @@ class World:
     ) -> Publication:
         """Publish a pact; fire the webhooks a real broker would fire for it."""
         with self.lock:
+            self.version(consumer, version, branch=branch, at=at)
+            self._pacticipant(provider, at)
             publication = Publication(
                 consumer, provider, version, branch, _sha(content or version), at, next(self._order)
             )
-            needs_verification = not self.verifications_of(provider, publication.content)
+            earlier = self.publications.get((consumer, provider), [])
+            changed = not earlier or earlier[-1].content != publication.content
+            required = self._requiring_verification(provider, publication.content)
             self.publications.setdefault((consumer, provider), []).append(publication)
             for webhook in list(self.webhooks.values()):
-                fires = webhook.enabled and webhook.covers(consumer, provider)
-                if fires and REQUIRING_VERIFICATION in webhook.events and needs_verification:
-                    self._trigger(webhook, publication, REQUIRING_VERIFICATION, at)
-                if fires and "contract_published" in webhook.events:
-                    self._trigger(webhook, publication, "contract_published", at)
+                if not (webhook.enabled and self.covers(webhook, consumer, provider)):
+                    continue
+                if PUBLISHED in webhook.events:
+                    self._trigger(webhook, publication, PUBLISHED, at)
+                if CONTENT_CHANGED in webhook.events and changed:
+                    self._trigger(webhook, publication, CONTENT_CHANGED, at)
+                if REQUIRING_VERIFICATION in webhook.events:
+                    for provider_version in required:
+                        self._trigger(
+                            webhook, publication, REQUIRING_VERIFICATION, at, provider_version
+                        )
             return publication
+
+    def version(
+        self,
+        pacticipant: str,
+        number: str,
+        *,
+        branch: str | None = "main",
+        at: datetime,
+        environments: tuple[str, ...] = (),
+    ) -> VersionRecord:
+        """A version of `pacticipant` (made if new); the first on a main-branch candidate sets
+        its main branch, as the broker's `auto_detect_main_branch` does."""
+        with self.lock:
+            known = self._pacticipant(pacticipant, at)
+            found = known.versions.get(number)
+            if found is None:
+                found = VersionRecord(number, branch, at, next(self._order))
+                known.versions[number] = found
+            if known.main_branch is None and branch in MAIN_BRANCH_CANDIDATES:
+                known.main_branch = branch
+            found.environments.update(environments)
+            return found
+
+    def label(self, pacticipant: str, label: str) -> None:
+        with self.lock:
+            self._pacticipant(pacticipant, self.clock()).labels.append(label)
+
+    def covers(self, webhook: WebhookDefinition, consumer: str, provider: str) -> bool:
+        """Whether the broker fires `webhook` for the pair, by name or by label."""
+        return self._side(webhook.consumer, webhook.consumer_label, consumer) and self._side(
+            webhook.provider, webhook.provider_label, provider
+        )
+
+    def _side(self, name: str | None, label: str | None, actual: str) -> bool:
+        if label is not None:
+            known = self.known.get(actual)
+            return known is not None and label in known.labels
+        return name in (None, actual)
+
+    def _pacticipant(self, name: str, at: datetime) -> Pacticipant:
+        if name not in self.known:
+            self.known[name] = Pacticipant(name, at)
+        return self.known[name]
+
+    def _requiring_verification(self, provider: str, content: str) -> list[str]:
+        """The provider versions a publication of `content` fires
+        `contract_requiring_verification_published` for: the latest of the main branch and
+        those deployed or released, that have not verified `content`."""
+        known = self.known[provider]
+        versions = []
+        if known.main_branch is not None:
+            on_main = known.branch_versions(known.main_branch)
+            if on_main:
+                versions.append(max(on_main, key=lambda version: version.order))
+        versions += [version for version in known.versions.values() if version.environments]
+        verified = {record.provider_version for record in self.verifications_of(provider, content)}
+        return list(dict.fromkeys(v.number for v in versions if v.number not in verified))
 
     def verify(
         self,
@@ -180,6 +278,7 @@ class World:
         provider_branch: str | None = "main",
     ) -> VerificationRecord:
         with self.lock:
+            self.version(publication.provider, provider_version, branch=provider_branch, at=at)
             record = VerificationRecord(
                 next(self._verification_ids),
                 publication.provider,
@@ -207,6 +306,8 @@ class World:
         enabled: bool = True,
         headers: dict[str, str] | None = None,
         created_at: datetime | None = None,
+        consumer_label: str | None = None,
+        provider_label: str | None = None,
     ) -> WebhookDefinition:
         with self.lock:
             webhook = WebhookDefinition(
@@ -221,18 +322,25 @@ class World:
                 headers=dict(DISPATCH_HEADERS if headers is None else headers),
                 body=_dispatch_body(),
                 created_at=created_at or self.clock(),
+                consumer_label=consumer_label,
+                provider_label=provider_label,
             )
             self.webhooks[uuid] = webhook
             return webhook
 
     def _trigger(
-        self, webhook: WebhookDefinition, publication: Publication, event: str, at: datetime
+        self,
+        webhook: WebhookDefinition,
+        publication: Publication,
+        event: str,
+        at: datetime,
+        provider_version: str = "",
     ) -> None:
         first = at + timedelta(seconds=5)
         attempts = [Attempt(first, webhook.target)] if self.deliver else []
         if attempts and not webhook.target.success:
             attempts += [Attempt(first + delay, webhook.target) for delay in RETRY_DELAYS]
-        uuid = _sha(f"{webhook.uuid}/{publication.order}/{event}")[:32]
+        uuid = _sha(f"{webhook.uuid}/{publication.order}/{event}/{provider_version}")[:32]
         uuid = f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:]}"
         self.triggered.append(TriggeredRecord(uuid, webhook, publication, event, at, attempts))
 
@@ -252,7 +360,7 @@ class World:
         return max(found, key=lambda record: record.id, default=None)
 
     def pacticipants(self) -> set[str]:
-        return {name for pair in self.publications for name in pair}
+        return set(self.known)
 
 
 def _sha(text: str) -> str:

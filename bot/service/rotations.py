@@ -19,7 +19,7 @@ from bot.blocks.limits import Message
 from bot.blocks.rotation import RotationPage, build_rotation, build_rotation_note, build_watch_over
 from bot.config import Config
 from bot.domain.model import Webhook
-from bot.domain.report import PairRow
+from bot.domain.report import PairRow, Report
 from bot.domain.rotation import (
     LastRotation,
     Moved,
@@ -244,8 +244,8 @@ class Rotations:
             log.warning("rotations: the broker cannot be read to tick pairs off: %s", error)
             return
         for rotation in watched:
-            if verified(rotation, report.rows, now) is not None:
-                await self._tick(rotation.id, report.rows, now)
+            if verified(rotation, report.rows, now, report.labelled) is not None:
+                await self._tick(rotation.id, report, now)
             if rotation.watch_ended(now):
                 await self._end_watch(rotation.id, now)
 
@@ -268,10 +268,11 @@ class Rotations:
         if followed is not None:
             await self._show(followed)
 
-    async def _tick(self, rotation_id: str, rows: Sequence[PairRow], now: datetime) -> None:
+    async def _tick(self, rotation_id: str, report: Report, now: datetime) -> None:
         """Tick off the pairs whose verification arrived, over whatever else changed."""
         ticked = await self._write(
-            rotation_id, lambda current: verified(current, rows, now) or current
+            rotation_id,
+            lambda current: verified(current, report.rows, now, report.labelled) or current,
         )
         if ticked is not None:
             await self._show(ticked)

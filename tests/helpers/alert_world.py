@@ -47,7 +47,9 @@ class Timeline:
             self.world.verify(self.world.latest(pair.consumer, pair.provider), at=self.clock.now)
 
     def webhook(self, provider: str, uuid: str, *, dead: bool = False) -> None:
-        """A GitHub-dispatch webhook for `provider`; `dead`: its token answers 401."""
+        """A GitHub-dispatch webhook for `provider`, whose main build has run (so publications
+        fire it); `dead`: its token answers 401."""
+        self.world.version(provider, "0.1.0", at=self.clock.now - timedelta(days=90))
         target = GITHUB_BAD_CREDENTIALS if dead else GITHUB_ACCEPTED
         self.world.add_webhook(
             uuid,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.sample.pages.history import HistoryPages
+from bot.sample.pages.pacticipants import PacticipantPages
 from bot.sample.pages.pacts import PactPages
 from bot.sample.pages.webhooks import WebhookPages
 
 
-class View(PactPages, WebhookPages, HistoryPages):
+class View(PactPages, WebhookPages, HistoryPages, PacticipantPages):
     """Every page; each public method answers one route with (status, JSON body)."""

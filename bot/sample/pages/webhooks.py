@@ -43,20 +43,25 @@ class WebhookPages(LogText):
                 "href": f"{href}/execute",
             },
         }
-        if webhook.consumer:
-            body["consumer"] = {"name": webhook.consumer}
-            links["pb:consumer"] = {
-                "title": "Consumer",
-                "name": webhook.consumer,
-                "href": self._pacticipant(webhook.consumer),
-            }
-        if webhook.provider:
-            body["provider"] = {"name": webhook.provider}
-            links["pb:provider"] = {
-                "title": "Provider",
-                "name": webhook.provider,
-                "href": self._pacticipant(webhook.provider),
-            }
+        for role, name, label in (
+            ("consumer", webhook.consumer, webhook.consumer_label),
+            ("provider", webhook.provider, webhook.provider_label),
+        ):
+            if name:
+                body[role] = {"name": name}
+                links[f"pb:{role}"] = {
+                    "title": role.title(),
+                    "name": name,
+                    "href": self._pacticipant(name),
+                }
+            elif label:
+                # webhook_decorator.rb: a label side links to the pacticipants carrying it.
+                body[role] = {"label": label}
+                links[f"pb:{role}s"] = {
+                    "title": f"{role.title()}s by label",
+                    "name": label,
+                    "href": f"{self.base}/pacticipants/label/{segment(label)}",
+                }
         if webhook.consumer and webhook.provider:
             links["pb:pact-webhooks"] = {
                 "title": f"All webhooks for consumer {webhook.consumer} and provider {webhook.provider}",
@@ -115,16 +120,21 @@ class WebhookPages(LogText):
 
     def _test_publication(self, webhook: WebhookDefinition) -> Publication | None:
         candidates = [
-            self.world.latest(*pair) for pair in self.world.pairs() if webhook.covers(*pair)
+            self.world.latest(*pair)
+            for pair in self.world.pairs()
+            if self.world.covers(webhook, *pair)
         ]
         return max(candidates, key=lambda pub: pub.created_at, default=None)
 
 
 def _scope_title(webhook: WebhookDefinition) -> str:
-    if webhook.consumer and webhook.provider:
-        return f"A webhook for the pact between {webhook.consumer} and {webhook.provider}"
-    if webhook.provider:
-        return f"A webhook for all pacts with provider {webhook.provider}"
-    if webhook.consumer:
-        return f"A webhook for all pacts with consumer {webhook.consumer}"
+    # domain/webhook.rb, `scope_description`: a label side counts as a side, with no name.
+    consumer = webhook.consumer or ("" if webhook.consumer_label else None)
+    provider = webhook.provider or ("" if webhook.provider_label else None)
+    if consumer is not None and provider is not None:
+        return f"A webhook for the pact between {consumer} and {provider}"
+    if provider is not None:
+        return f"A webhook for all pacts with provider {provider}"
+    if consumer is not None:
+        return f"A webhook for all pacts with consumer {consumer}"
     return "A webhook for all pacts"
