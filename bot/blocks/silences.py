@@ -36,6 +36,8 @@ def build_silences(silences: Sequence[Silence]) -> Message:
 
 
 def _what(silence: Silence) -> str:
+    if silence.webhook is not None:
+        return f"the webhook “{mrkdwn.escape(silence.webhook_name or silence.webhook)}”"
     if silence.consumer is None:
         return f"every pair of *{mrkdwn.escape(silence.provider)}*"
     return f"*{mrkdwn.escape(silence.consumer)} → {mrkdwn.escape(silence.provider)}*"

@@ -5,9 +5,14 @@ said and `now`:
 
 - a pair fires only once it has been stale (or never verified) for `sustain` on every reading;
   a pending or fresh reading starts its clock again;
-- one message per channel: pairs that fire join the channel's firing alert, pairs that recover
-  leave it, and when none is left it resolves; a failing GitHub-dispatch webhook is shown as the
-  cause of the pairs it explains, not as one alert per pair;
+- a GitHub-dispatch webhook whose dispatches fail, or that did not fire, is an incident of its
+  own: it fires once every reading for `sustain` found it failing (or a publication of its
+  waiting without a dispatch), without waiting for any pair to go stale, and resolves at the
+  first reading that finds it healthy (a real dispatch succeeded, a Test passed, nothing waits
+  for it);
+- one message per channel: pairs and webhooks that fire join the channel's firing alert, those
+  that recover leave it, and when none is left it resolves; a failing webhook heads the pairs
+  it explains, pending ones included, not one alert per pair;
 - while it fires and is not acknowledged, a reminder every `repeat`; an acknowledgement holds
   reminders for one `repeat`;
 - silences keep what they cover from firing or reminding, and the pairs stay listed, marked;
@@ -20,17 +25,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
 
 from bot.domain.freshness import State
-from bot.domain.model import PairKey
-from bot.domain.report import PairRow, Report
+from bot.domain.model import PairKey, Scope, Webhook
+from bot.domain.report import PairRow, Report, WebhookView
+from bot.domain.unfired import dispatches
+from bot.domain.webhooks import HealthKind
 
 # Resolved alerts are kept this long, so that a click on an old message gets an answer.
 KEEP_RESOLVED = timedelta(days=7)
 _ALERTING = (State.STALE, State.NEVER_VERIFIED)
+# The pairs an incident lists; the message says how many more wait.
+KEPT_WAITERS = 25
 
 
 class Kind(StrEnum):
@@ -44,6 +53,7 @@ class Step(StrEnum):
     POST = "post"  # the alert's message
     UPDATE = "update"  # the message, edited in place
     JOIN = "join"  # edited, and the pairs that newly fired said in its thread (and channel)
+    FIX = "fix"  # edited, and the webhooks healthy again said in its thread
     REMIND = "remind"  # a reminder in its thread
     RESOLVE = "resolve"  # the message edited to resolved, and a note in its thread
 
@@ -68,10 +78,25 @@ class Route:
             self.consumer is None or fnmatchcase(pair.consumer, self.consumer)
         )
 
+    def matches_scope(self, scope: Scope) -> bool:
+        """Whether a webhook with `scope` takes this route: each glob matches the name the
+        scope gives that side; a side the scope leaves open matches only an open glob."""
+        return _glob(self.provider, scope.provider) and _glob(self.consumer, scope.consumer)
+
+
+def _glob(pattern: str | None, name: str | None) -> bool:
+    return pattern is None or (name is not None and fnmatchcase(name, pattern))
+
 
 def route_for(pair: PairKey, routes: Sequence[Route], default: Route) -> Route:
     """The first route that matches `pair`, else the default one."""
     return next((route for route in routes if route.matches(pair)), default)
+
+
+def route_of(webhook: Webhook, routes: Sequence[Route], default: Route) -> Route:
+    """Where a webhook's incident alerts: the route of its provider (and consumer), else the
+    default one; a webhook for every provider, or for a label, alerts in the default."""
+    return next((route for route in routes if route.matches_scope(webhook.scope)), default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,28 +110,76 @@ class Silence:
     by: str
     starts_at: datetime
     ends_at: datetime
+    # A silence of one webhook's incident ("Silence 24h" on it): its id, and its name to show.
+    webhook: str | None = None
+    webhook_name: str | None = None
 
     def covers(self, pair: PairKey, now: datetime) -> bool:
-        return self.starts_at <= now < self.ends_at and self.names(pair)
+        return self.in_force(now) and self.names(pair)
+
+    def in_force(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
 
     def names(self, pair: PairKey) -> bool:
         """Whether `pair` is what this silence is of, whenever it is in force."""
+        if self.webhook is not None:
+            return False
         return pair.provider == self.provider and self.consumer in (None, pair.consumer)
+
+    def names_webhook(self, uuid: str, scope: Scope) -> bool:
+        """Whether the incident of the webhook `uuid` is what this silence is of: that webhook,
+        or the webhooks of the provider (or the pair) it silences."""
+        if self.webhook is not None:
+            return self.webhook == uuid
+        return scope.provider == self.provider and self.consumer in (None, scope.consumer)
 
 
 def silence_for(pair: PairKey, silences: Sequence[Silence], now: datetime) -> Silence | None:
     return next((silence for silence in silences if silence.covers(pair, now)), None)
 
 
+def silence_of_webhook(
+    uuid: str, scope: Scope, silences: Sequence[Silence], now: datetime
+) -> Silence | None:
+    found = (s for s in silences if s.in_force(now) and s.names_webhook(uuid, scope))
+    return next(found, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiter:
+    """A pair that waits for a verification behind a webhook, as the latest reading saw it."""
+
+    pair: PairKey
+    state: State
+    waiting_since: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Cause:
-    """A failing GitHub-dispatch webhook: the root cause of the stale pairs it serves."""
+    """A failing GitHub-dispatch webhook: an incident of its own, or the root cause of stale
+    pairs that fired (its own incident alerting elsewhere, silenced, or not sustained yet)."""
 
     webhook: str  # the broker's id
     name: str
     repository: str
     health: str  # e.g. "token dead (401)"
-    since: datetime | None
+    since: datetime | None  # the first failed dispatch, or the first publication left unsent
+    incident: bool = False
+    scope: Scope = field(default_factory=Scope)
+    # The pairs behind it, most urgent first: every waiting one (up to KEPT_WAITERS) for an
+    # incident, pending ones included; the stale ones that fired, for a cause only.
+    pairs: tuple[Waiter, ...] = ()
+    waiting: int = 0  # how many pairs wait behind it in all
+    detail: str | None = None  # why it did not fire, and what to run
+    silenced_by: str | None = None
+    fired_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None  # what made it healthy: "a Test passed"
+
+    @property
+    def open(self) -> bool:
+        """An incident still firing."""
+        return self.incident and self.resolved_at is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +216,17 @@ class Alert:
 
     @property
     def loud(self) -> bool:
-        """Whether anything in it may remind: a broker alert, or an unsilenced pair."""
-        return self.kind is Kind.BROKER or any(not m.silenced_by for m in self.members)
+        """Whether anything in it may remind: a broker alert, an unsilenced pair or webhook."""
+        return (
+            self.kind is Kind.BROKER
+            or any(not m.silenced_by for m in self.members)
+            or any(c.open and not c.silenced_by for c in self.incidents)
+        )
+
+    @property
+    def incidents(self) -> tuple[Cause, ...]:
+        """Its webhook incidents, firing or fixed."""
+        return tuple(cause for cause in self.causes if cause.incident)
 
     def acknowledged(self, now: datetime, rules: Rules) -> bool:
         return self.acked_at is not None and now - self.acked_at < rules.repeat
@@ -157,12 +239,16 @@ class Action:
     alert: str  # the alert's id
     at: datetime  # when it was decided: a message it left in Slack is no older
     pairs: tuple[PairKey, ...] = ()  # for a JOIN: the pairs that newly fired
+    webhooks: tuple[str, ...] = ()  # for a JOIN, the webhooks that newly fired; for a FIX, fixed
 
 
 @dataclass(frozen=True, slots=True)
 class AlertState:
     # Every pair every reading since `since` has called stale; pairs leave at the first other one.
     watch: Mapping[PairKey, datetime] = field(default_factory=dict)
+    # Every webhook every reading since `since` found failing, or with a publication waiting
+    # for its dispatch; they leave at the first healthy reading.
+    hooks: Mapping[str, datetime] = field(default_factory=dict)
     broker_down_since: datetime | None = None
     alerts: tuple[Alert, ...] = ()
 
@@ -235,72 +321,206 @@ def _pairs(
 ) -> tuple[AlertState, list[Action]]:
     stale = {row.key: row for row in report.rows if row.state in _ALERTING}
     watch = {pair: state.watch.get(pair, now) for pair in stale}
-    state = replace(state, watch=watch)
+    views = {view.webhook.uuid: view for view in report.webhooks if dispatches(view.webhook)}
+    state = replace(state, watch=watch, hooks=_hooks(state, views, now))
     causes = _causes(report)
     by_channel: dict[str, list[Member]] = {}
     for pair, row in stale.items():
         member = _member(row, watch[pair], causes, setup.silences, now)
         channel = route_for(pair, setup.routes, setup.default).channel
         by_channel.setdefault(channel, []).append(member)
+    failing: dict[str, list[WebhookView]] = {}
+    for view in views.values():
+        if view.health.failing:
+            channel = route_of(view.webhook, setup.routes, setup.default).channel
+            failing.setdefault(channel, []).append(view)
     actions: list[Action] = []
-    channels = {a.channel for a in state.alerts if a.kind is Kind.PAIRS and a.firing} | set(
-        by_channel
-    )
-    for channel in sorted(channels):
-        state, step = _channel(
-            state, channel, by_channel.get(channel, []), causes, setup.rules, now
+    channels = {a.channel for a in state.alerts if a.kind is Kind.PAIRS and a.firing}
+    for channel in sorted(channels | set(by_channel) | set(failing)):
+        reading = _Reading(
+            report, views, causes, by_channel.get(channel, []), failing.get(channel, [])
         )
+        state, step = _channel(state, channel, reading, setup, now)
         actions += step
     return state, actions
 
 
+def _hooks(
+    state: AlertState, views: Mapping[str, WebhookView], now: datetime
+) -> dict[str, datetime]:
+    """Since when each webhook has been failing, or has had a publication waiting for its
+    dispatch, on every reading; a webhook whose executions were not read keeps its clock."""
+    hooks = {}
+    for uuid, view in views.items():
+        health = view.health
+        if health.kind is HealthKind.NOT_CHECKED:
+            if uuid in state.hooks:
+                hooks[uuid] = state.hooks[uuid]
+        elif health.failing or health.unanswered_since is not None:
+            hooks[uuid] = state.hooks.get(uuid, now)
+    return hooks
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What one channel's alert is decided from."""
+
+    report: Report
+    views: Mapping[str, WebhookView]  # every GitHub dispatch, by id
+    causes: Mapping[str, Cause]  # the failing ones, as causes of stale pairs
+    stale: list[Member]  # the stale pairs routed here
+    failing: list[WebhookView]  # the failing webhooks routed here
+
+
 def _channel(
-    state: AlertState,
-    channel: str,
-    stale: list[Member],
-    causes: Mapping[str, Cause],
-    rules: Rules,
-    now: datetime,
+    state: AlertState, channel: str, reading: _Reading, setup: Setup, now: datetime
 ) -> tuple[AlertState, list[Action]]:
-    """The channel's firing alert after this reading: joined, left, resolved or newly fired."""
+    """The channel's firing alert after this reading: joined, left, fixed, resolved or newly
+    fired."""
+    rules = setup.rules
     current = next(
         (a for a in state.alerts if a.channel == channel and a.kind is Kind.PAIRS and a.firing),
         None,
     )
     inside = {m.pair for m in current.members} if current else set()
+    before = {c.webhook: c for c in current.causes if c.open} if current else {}
     due = [
         m
-        for m in stale
+        for m in reading.stale
         if m.pair in inside or (now - m.stale_since >= rules.sustain and not m.silenced_by)
     ]
     due.sort(key=lambda m: (m.cause is None, m.pair))
-    shown = tuple(causes[uuid] for uuid in dict.fromkeys(m.cause for m in due if m.cause))
+    fired = []
+    for view in reading.failing:
+        uuid = view.webhook.uuid
+        silence = silence_of_webhook(uuid, view.webhook.scope, setup.silences, now)
+        sustained = now - state.hooks.get(uuid, now) >= rules.sustain
+        if uuid in before or (sustained and silence is None):
+            fired.append(_incident(view, reading.report, before.get(uuid), silence, now))
+    firing = {cause.webhook for cause in fired}
+    held, fixed = [], []
+    for uuid, cause in before.items():
+        if uuid in firing:
+            continue
+        now_seen = reading.views.get(uuid)
+        if now_seen is not None and now_seen.health.kind is HealthKind.NOT_CHECKED:
+            held.append(cause)  # not read this time: neither firing nor healthy
+        else:
+            fixed.append(_fixed(cause, now_seen, reading.report, now))
+    shown = firing | {cause.webhook for cause in held}
+    explaining = [
+        _explaining(reading.causes[uuid], [m for m in due if m.cause == uuid])
+        for uuid in dict.fromkeys(m.cause for m in due if m.cause and m.cause not in shown)
+    ]
+    earlier = [c for c in (current.causes if current else ()) if c.resolved_at is not None]
+    resolved = [c for c in (*fixed, *earlier) if c.webhook not in shown]
+    causes = (*sorted(fired, key=_fired_order), *held, *explaining, *resolved)
     if current is None:
-        if not due:
+        if not due and not fired:
             return state, []
         alert = Alert(
-            _id(channel, "pairs", now), channel, Kind.PAIRS, now, tuple(due), shown,
+            _id(channel, "pairs", now), channel, Kind.PAIRS, now, tuple(due), causes,
             seen=tuple(m.pair for m in due),
         )  # fmt: skip
         return replace(state, alerts=(*state.alerts, alert)), [_action(alert, Step.POST, now)]
-    if not due:
-        resolved = replace(current, members=(), resolved_at=now)
-        return state.with_alert(resolved), [_action(current, Step.RESOLVE, now)]
+    if not due and not fired and not held:
+        resolved_alert = replace(current, members=(), causes=causes, resolved_at=now)
+        return state.with_alert(resolved_alert), [_action(current, Step.RESOLVE, now)]
     seen = tuple(dict.fromkeys((*current.seen, *(m.pair for m in due))))
-    changed = replace(current, members=tuple(due), causes=shown, seen=seen)
+    changed = replace(current, members=tuple(due), causes=causes, seen=seen)
     joined = tuple(m.pair for m in due if m.pair not in inside)
-    if joined:
+    joined_hooks = tuple(uuid for uuid in firing if uuid not in before)
+    actions = []
+    if joined or joined_hooks:
         # An edit notifies nobody: what newly fired is said in the thread, and the channel.
-        return state.with_alert(changed), [_action(current, Step.JOIN, now, joined)]
-    if _looks(changed) == _looks(current):
-        return state.with_alert(changed), []
-    return state.with_alert(changed), [_action(current, Step.UPDATE, now)]
+        actions.append(_action(current, Step.JOIN, now, joined, joined_hooks))
+    if fixed:
+        actions.append(_action(current, Step.FIX, now, webhooks=tuple(c.webhook for c in fixed)))
+    if not actions and _looks(changed) != _looks(current):
+        actions.append(_action(current, Step.UPDATE, now))
+    return state.with_alert(changed), actions
+
+
+def _fired_order(cause: Cause) -> tuple[datetime, str]:
+    return cause.fired_at or datetime.min.replace(tzinfo=UTC), cause.name
+
+
+def _incident(
+    view: WebhookView,
+    report: Report,
+    before: Cause | None,
+    silence: Silence | None,
+    now: datetime,
+) -> Cause:
+    """The incident of a failing webhook, as this reading sees it."""
+    webhook, health = view.webhook, view.health
+    waiting = _waiters(webhook, report)
+    assert webhook.target is not None  # only GitHub dispatches are incidents
+    return Cause(
+        webhook.uuid,
+        webhook.name,
+        webhook.target.slug,
+        health.describe(),
+        health.since,
+        incident=True,
+        scope=webhook.scope,
+        pairs=tuple(waiting[:KEPT_WAITERS]),
+        waiting=len(waiting),
+        detail=health.unfired.explain() if health.unfired else None,
+        silenced_by=silence.id if silence else None,
+        fired_at=before.fired_at if before else now,
+    )
+
+
+def _fixed(cause: Cause, view: WebhookView | None, report: Report, now: datetime) -> Cause:
+    """An incident healthy again at this reading, with the pairs that still wait behind it."""
+    if view is None:
+        return replace(cause, resolved_at=now, resolution="the webhook was deleted")
+    health = view.health
+    if cause.detail is not None:  # it did not fire: did it, since?
+        fired = health.last_run is not None and cause.since and health.last_run >= cause.since
+        said = "it fired" if fired else "no publication waits for it any more"
+    elif health.tested is not None:
+        said = "a Test passed"
+    elif health.kind is HealthKind.OK:
+        said = "a real dispatch succeeded"
+    elif health.kind is HealthKind.DISABLED:
+        said = "it was disabled"
+    else:
+        said = "no dispatch of it fails any more"
+    waiting = _waiters(view.webhook, report)
+    return replace(
+        cause,
+        resolved_at=now,
+        resolution=said,
+        pairs=tuple(waiting[:KEPT_WAITERS]),
+        waiting=len(waiting),
+    )
+
+
+def _waiters(webhook: Webhook, report: Report) -> list[Waiter]:
+    """The pairs behind `webhook` whose latest pact waits for a verification, most urgent
+    first."""
+    return [
+        Waiter(row.key, row.state, row.freshness.waiting_since)
+        for row in report.covered(webhook.scope)
+        if row.record.awaits_verification
+    ]
+
+
+def _explaining(cause: Cause, members: list[Member]) -> Cause:
+    """A failing webhook as the cause of the stale pairs that fired here."""
+    pairs = tuple(Waiter(m.pair, m.state, m.waiting_since) for m in members)
+    return replace(cause, pairs=pairs[:KEPT_WAITERS], waiting=len(pairs))
 
 
 def _looks(alert: Alert) -> tuple[object, ...]:
     """What the message shows: when this changes, the message is edited."""
     members = tuple((m.pair, m.state, m.cause, m.silenced_by) for m in alert.members)
-    causes = tuple((c.webhook, c.health, c.since) for c in alert.causes)
+    causes = tuple(
+        (c.webhook, c.health, c.since, c.pairs, c.waiting, c.silenced_by, c.resolved_at)
+        for c in alert.causes
+    )
     return members, causes, alert.acked_by
 
 
@@ -332,6 +552,7 @@ def _causes(report: Report) -> dict[str, Cause]:
             view.webhook.target.slug,
             view.health.describe(),
             view.health.since,
+            scope=view.webhook.scope,
         )
         for view in report.failing_webhooks
         if view.webhook.target is not None
@@ -375,8 +596,8 @@ def acknowledge(
 def apply_silences(
     state: AlertState, silences: Sequence[Silence], now: datetime
 ) -> tuple[AlertState, list[Action]]:
-    """Mark the pairs of firing alerts that `silences` cover now (and unmark the others), with
-    the edits that show it: a silence shows at once, not at the next evaluation."""
+    """Mark the pairs and webhooks of firing alerts that `silences` cover now (and unmark the
+    others), with the edits that show it: a silence shows at once, not at the next evaluation."""
     actions = []
     for alert in state.alerts:
         if alert.kind is not Kind.PAIRS or not alert.firing:
@@ -387,10 +608,19 @@ def apply_silences(
             )
             for m in alert.members
         )
-        if members != alert.members:
-            state = state.with_alert(replace(alert, members=members))
+        causes = tuple(
+            replace(c, silenced_by=_silence_id(c, silences, now)) if c.open else c
+            for c in alert.causes
+        )
+        if members != alert.members or causes != alert.causes:
+            state = state.with_alert(replace(alert, members=members, causes=causes))
             actions.append(_action(alert, Step.UPDATE, now))
     return state, actions
+
+
+def _silence_id(cause: Cause, silences: Sequence[Silence], now: datetime) -> str | None:
+    found = silence_of_webhook(cause.webhook, cause.scope, silences, now)
+    return found.id if found else None
 
 
 def _id(channel: str, kind: str, now: datetime) -> str:
@@ -398,5 +628,12 @@ def _id(channel: str, kind: str, now: datetime) -> str:
     return digest.hexdigest()[:12]
 
 
-def _action(alert: Alert, step: Step, now: datetime, pairs: tuple[PairKey, ...] = ()) -> Action:
-    return Action(f"{alert.id}:{step.value}:{int(now.timestamp())}", step, alert.id, now, pairs)
+def _action(
+    alert: Alert,
+    step: Step,
+    now: datetime,
+    pairs: tuple[PairKey, ...] = (),
+    webhooks: tuple[str, ...] = (),
+) -> Action:
+    mark = f"{alert.id}:{step.value}:{int(now.timestamp())}"
+    return Action(mark, step, alert.id, now, pairs, webhooks)

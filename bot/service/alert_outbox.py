@@ -16,7 +16,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
-from bot.blocks.alert import build_alert, build_joined, build_reminder, build_resolution
+from bot.blocks.alert import (
+    build_alert,
+    build_fixed,
+    build_joined,
+    build_reminder,
+    build_resolution,
+)
 from bot.domain.alerts import Action, Alert, AlertState, Silence, Step
 from bot.errors import SlackError, SlackPermanent
 from bot.service.alert_records import ALERTS, AlertRecord, Claim, Pending, load_alerts
@@ -29,7 +35,7 @@ log = logging.getLogger(__name__)
 CLAIM = timedelta(minutes=2)
 _TRIES = 5
 # Steps that render the message as it stands: a newer one makes an older UPDATE needless.
-_RENDERS = (Step.UPDATE, Step.JOIN, Step.RESOLVE)
+_RENDERS = (Step.UPDATE, Step.JOIN, Step.FIX, Step.RESOLVE)
 
 
 class Result(Enum):
@@ -174,11 +180,12 @@ class Outbox:
         if action.step in _RENDERS:
             await self._poster.update(alert.channel, alert.ts, build_alert(alert, now, silences))
         if action.step is not Step.UPDATE and not await self._find(alert, pending, alert.ts):
-            note = (
-                build_joined(alert, action.pairs)
-                if action.step is Step.JOIN
-                else _NOTES[action.step](alert, now)
-            )
+            if action.step is Step.JOIN:
+                note = build_joined(alert, action.pairs, action.webhooks)
+            elif action.step is Step.FIX:
+                note = build_fixed(alert, action.webhooks)
+            else:
+                note = _NOTES[action.step](alert, now)
             broadcast = action.step is Step.JOIN  # what newly fired is news for the channel
             await self._poster.post(
                 alert.channel, note, thread_ts=alert.ts, mark=action.id, broadcast=broadcast

@@ -29,6 +29,11 @@ class Watched(_Record):
     since: AwareDatetime
 
 
+class WatchedHook(_Record):
+    webhook: str
+    since: AwareDatetime
+
+
 class Pending(_Record):
     action: Action
     # Tried before, and Slack may have taken it: look for its message before doing it again.
@@ -42,6 +47,7 @@ class Claim(_Record):
 
 class AlertRecord(_Record):
     watch: tuple[Watched, ...] = ()
+    hooks: tuple[WatchedHook, ...] = ()
     broker_down_since: AwareDatetime | None = None
     alerts: tuple[Alert, ...] = ()
     outbox: tuple[Pending, ...] = ()
@@ -51,6 +57,7 @@ class AlertRecord(_Record):
     def state(self) -> AlertState:
         return AlertState(
             watch={watched.pair: watched.since for watched in self.watch},
+            hooks={watched.webhook: watched.since for watched in self.hooks},
             broker_down_since=self.broker_down_since,
             alerts=self.alerts,
         )
@@ -62,9 +69,13 @@ class AlertRecord(_Record):
         watch = tuple(
             Watched(pair=pair, since=since) for pair, since in sorted(state.watch.items())
         )
+        hooks = tuple(
+            WatchedHook(webhook=uuid, since=since) for uuid, since in sorted(state.hooks.items())
+        )
         return self.model_copy(
             update={
                 "watch": watch,
+                "hooks": hooks,
                 "broker_down_since": state.broker_down_since,
                 "alerts": state.alerts,
             }

@@ -28,6 +28,7 @@ from bot.domain.alerts import (
     evaluate,
     route_for,
     silence_for,
+    silence_of_webhook,
 )
 from bot.domain.model import PairKey
 from bot.domain.report import Report
@@ -88,6 +89,8 @@ class Alerter:
         self._clock = clock
         self._holder = holder
         self._outbox = Outbox(store, poster, clock, holder)
+        # The alerts as this replica last read or wrote them, for /metrics.
+        self.seen: AlertState | None = None
 
     @property
     def enabled(self) -> bool:
@@ -120,7 +123,8 @@ class Alerter:
         return tuple(sorted(shared)) if shared is not None else self._oncall
 
     async def state(self) -> AlertState:
-        return load_alerts(await self._store.get(ALERTS)).state
+        self.seen = load_alerts(await self._store.get(ALERTS)).state
+        return self.seen
 
     async def silences(self) -> list[Silence]:
         """The silences in force; ended ones are dropped at the next change."""
@@ -144,6 +148,7 @@ class Alerter:
         # outbox; done after this decision, they show the state as it is now.
         setup = Setup(self._rules, self._routes, self._default, silences)
         state, actions = evaluate(record.state, report, error, setup, now)
+        self.seen = record.state
         actions = unposted(state, record.outbox, now) + actions
         if not actions and not record.outbox and state == record.state:
             return  # most evaluations: nothing changed, nothing to write or say
@@ -153,7 +158,9 @@ class Alerter:
         )
         if written is None:
             log.info("another replica evaluated the alerts first; nothing to say")
-        elif queued.outbox:
+            return
+        self.seen = state
+        if queued.outbox:
             await self._outbox.drain(written, silences, fresh=(action.id for action in actions))
 
     async def acknowledge(self, alert_id: str, by: str) -> str:
@@ -189,25 +196,38 @@ class Alerter:
         return ended[0] if ended else None
 
     async def silence_alert(self, alert_id: str, span: timedelta, by: str) -> list[Silence] | str:
-        """Silence every pair of an alert ("Silence 24h"); what was silenced, or why not."""
+        """Silence every pair and webhook of an alert ("Silence 24h"); what was silenced, or
+        why not."""
         alert = (await self.state()).alert(alert_id)
         if alert is None:
             return NOT_KEPT
         if not alert.firing:
             return RESOLVED
         now = self._clock()
+        why = "silenced from the alert"
 
         def loud(kept: list[Silence]) -> list[Silence]:
             # Worked out on what is kept now: a second click finds the first one's silences.
             pairs = [m.pair for m in alert.members if silence_for(m.pair, kept, now) is None]
+            webhooks = [
+                cause
+                for cause in alert.incidents
+                if cause.open and silence_of_webhook(cause.webhook, cause.scope, kept, now) is None
+            ]
             return [
-                _silence(f"{alert_id}/{pair}", pair.provider, pair.consumer,
-                         "silenced from the alert", by, now, span)
-                for pair in pairs
+                *(
+                    _silence(f"{alert_id}/{c.webhook}", c.scope.provider or "", None, why, by, now,
+                             span, webhook=(c.webhook, c.name))
+                    for c in webhooks
+                ),
+                *(
+                    _silence(f"{alert_id}/{pair}", pair.provider, pair.consumer, why, by, now, span)
+                    for pair in pairs
+                ),
             ]  # fmt: skip
 
         added = await self._change_silences(loud)
-        return added or "every pair of this alert is silenced already"
+        return added or "everything in this alert is silenced already"
 
     async def _change_silences(
         self, add: Callable[[list[Silence]], list[Silence]], *, drop: str | None = None
@@ -267,7 +287,10 @@ def _silence(
     by: str,
     now: datetime,
     span: timedelta,
+    webhook: tuple[str, str] | None = None,
 ) -> Silence:
-    """A silence whose id comes from `seed`: the same request makes the same silence."""
+    """A silence whose id comes from `seed`: the same request makes the same silence; with
+    `webhook` (its id and name), of that webhook's incident."""
     mark = hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()[:8]
-    return Silence(f"s-{mark}", provider, consumer, reason, by, now, now + span)
+    uuid, name = webhook or (None, None)
+    return Silence(f"s-{mark}", provider, consumer, reason, by, now, now + span, uuid, name)

@@ -17,6 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
+    from bot.domain.alerts import AlertState
     from bot.domain.report import Report
 
 _LATENCY = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -75,9 +76,14 @@ class Metrics:
             registry=self.registry,
         )
 
-    def watch(self, report: Callable[[], Report | None]) -> None:
-        """Show the pairs and webhooks of the report `report()` returns at each scrape."""
-        self.registry.register(_ReportCollector(report))
+    def watch(
+        self,
+        report: Callable[[], Report | None],
+        alerts: Callable[[], AlertState | None] = lambda: None,
+    ) -> None:
+        """Show the pairs and webhooks of the report `report()` returns at each scrape, and
+        the webhook incidents of the alerts `alerts()` returns (as this replica last saw them)."""
+        self.registry.register(_ReportCollector(report, alerts))
 
     def broker_call(self, path: str, status: str, seconds: float) -> None:
         endpoint = broker_endpoint(path)
@@ -116,8 +122,11 @@ class MeteredTransport(httpx.AsyncBaseTransport):
 
 
 class _ReportCollector(Collector):
-    def __init__(self, report: Callable[[], Report | None]) -> None:
+    def __init__(
+        self, report: Callable[[], Report | None], alerts: Callable[[], AlertState | None]
+    ) -> None:
         self._report = report
+        self._alerts = alerts
 
     def collect(self) -> Iterator[Metric]:
         report = self._report()
@@ -158,4 +167,39 @@ class _ReportCollector(Collector):
             "pactbot_report_timestamp_seconds", "When the broker was last read successfully"
         )
         read.add_metric([], report.taken_at.timestamp())
-        yield from (age, waited, state, health, read)
+        yield from (age, waited, state, health, *self._incidents(report), read)
+
+    def _incidents(self, report: Report) -> Iterator[Metric]:
+        """Per GitHub dispatch: whether its incident fires, and its oldest unanswered
+        publication."""
+        state = self._alerts()
+        firing = {
+            cause.webhook
+            for alert in (state.alerts if state else ())
+            if alert.firing
+            for cause in alert.incidents
+            if cause.open
+        }
+        incident = GaugeMetricFamily(
+            "pactbot_webhook_incident",
+            "1 while the webhook's incident alert fires (as the leader last decided), by health",
+            labels=["webhook", "description", "repository", "health"],
+        )
+        unanswered = GaugeMetricFamily(
+            "pactbot_webhook_unanswered_publication_seconds",
+            "Age of the oldest publication behind the webhook that no dispatch answered while it "
+            "fails or did not fire (0: none)",
+            labels=["webhook", "description", "repository"],
+        )
+        for view in report.webhooks:
+            webhook = view.webhook
+            if webhook.target is None:
+                continue
+            labels = [webhook.uuid, webhook.description, webhook.target.slug]
+            incident.add_metric(
+                [*labels, view.health.kind.value], 1.0 if webhook.uuid in firing else 0.0
+            )
+            since = report.unanswered_since(view)
+            age = (report.taken_at - since).total_seconds() if since else 0.0
+            unanswered.add_metric(labels, max(age, 0.0))
+        yield from (incident, unanswered)

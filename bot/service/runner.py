@@ -19,6 +19,9 @@ ONE_TEST_PER = timedelta(minutes=1)
 # What a Test said of its token's expiry stands until another Test says otherwise.
 EXPIRY_KEPT = timedelta(days=400)
 _EXPIRY = "token-expiry"
+# When a Test of each webhook last passed: one small document, read with every broker read.
+PASSED = "tests-passed"
+_TRIES = 5
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +74,40 @@ class WebhookRunner:
             await self._remember(uuid, {"by": by, "headline": None, "error": str(error)})
             raise
         await self._remember(uuid, {"by": by, "headline": report.headline})
+        if report.passed:
+            await self._remember_pass(uuid)
         if report.answer.headers:  # hidden by the broker, it says nothing of the token
             await self._remember_expiry(uuid, token_expiry(report.answer))
         return webhook, report
+
+    async def passed(self) -> dict[str, datetime]:
+        """When a Test of each webhook last passed: the broker records no Test, so this is the
+        only place a rotation's passing re-test is seen until the next real dispatch."""
+        try:
+            found = await self._store.get(PASSED)
+        except StoreUnavailable as error:
+            log.warning("the passed Tests cannot be read: %s", error)
+            return {}
+        value = found.value if found else {}
+        return {uuid: datetime.fromisoformat(str(at)) for uuid, at in value.items()}
+
+    async def _remember_pass(self, uuid: str) -> None:
+        now = self._clock()
+        try:
+            for _ in range(_TRIES):
+                found = await self._store.get(PASSED)
+                kept = {
+                    other: at
+                    for other, at in (found.value if found else {}).items()
+                    if now - datetime.fromisoformat(str(at)) < EXPIRY_KEPT
+                }
+                value = kept | {uuid: now.isoformat()}
+                if await self._store.put(PASSED, value, expected=found.version if found else None):
+                    return
+        except StoreUnavailable as error:  # the Test ran: its result matters more
+            log.warning("the passed Test of %s is not remembered: %s", uuid, error)
+            return
+        log.warning("the passed Test of %s is not remembered: the store kept changing", uuid)
 
     async def expiries(self, uuids: Iterable[str]) -> dict[str, datetime]:
         """When GitHub last said each webhook's token expires, for those that expire."""

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broker.client import BrokerClient, Timeouts
 from bot.config import Config
+from bot.domain.report import Report
 from bot.errors import ConfigError, SlackPermanent, SlackRetryable
 from bot.github.client import GitHubClient
 from bot.reader import read_report
@@ -152,17 +153,20 @@ def _services(
 ) -> Services:
     """What the listeners and the scheduler share: the monitor, the posting, the alerts, the
     digest and the rotations."""
-    monitor = Monitor(
-        lambda now: read_report(client, config, now=now, github_api_url=github_api_url),
-        clock,
-        READ_EVERY,
-    )
-    metrics.watch(lambda: monitor.latest)
+    runner = WebhookRunner(client, store, clock, github_api_url)
+
+    async def read(now: datetime) -> Report:
+        tests = await runner.passed()
+        return await read_report(
+            client, config, now=now, github_api_url=github_api_url, tests=tests
+        )
+
+    monitor = Monitor(read, clock, READ_EVERY)
     poster = SlackPoster(web_client, health, metrics, clock, sleep)
     alerter = Alerter(
         config=config, monitor=monitor, poster=poster, store=store, clock=clock, holder=holder
     )
-    runner = WebhookRunner(client, store, clock, github_api_url)
+    metrics.watch(lambda: monitor.latest, lambda: alerter.seen)
     rotations = Rotations(
         config=config,
         store=store,

@@ -72,9 +72,9 @@ async def test_three_replicas_on_one_redis_say_each_step_once_through_a_killed_l
             if step == 36:  # incident 2: the orders-api token dies, a pair waits behind it
                 timeline.token(ORDERS_HOOK, dead=True)
                 timeline.stale(ORDERS)
-            if step == 50:
+            if step == 50:  # the token is fixed: a new publication is dispatched and verified
                 timeline.token(ORDERS_HOOK, dead=False)
-                timeline.verify(ORDERS)
+                timeline.fresh(ORDERS)
             await _round(alive)
             if step == 18:
                 alive = await _kill_the_leader(alive, clock)
