@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 _EXIT_CODES = """exit codes:
-  0  every selected pair is fresh, idle, pending or failing
-  1  at least one pair is stale or never verified
+  0  every selected pair is fresh, idle, pending or failing, and no GitHub-dispatch webhook
+     they wait on fails or did not fire
+  1  a pair is stale or never verified, or a webhook it waits on fails (401, 403, 404, ...)
+     or did not fire (with --freshness-only: only the pairs count)
   2  pactbot cannot tell: bad config, broker error, unknown pacticipant"""
 
 
@@ -80,8 +82,9 @@ def _add_check(commands: Commands, common: argparse.ArgumentParser) -> None:
     check = commands.add_parser(
         "check",
         parents=[common],
-        help="CI gate: exit 1 when a pair is stale or never verified",
-        description="Fail when a selected pair has waited too long for a verification.",
+        help="CI gate: exit 1 when a pair is stale or never verified, or its webhook fails",
+        description="Fail when a selected pair has waited too long for a verification, or a "
+        "webhook it waits on fails or did not fire.",
         epilog=_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -100,6 +103,11 @@ def _add_check(commands: Commands, common: argparse.ArgumentParser) -> None:
         choices=("text", "json", "github"),
         default="text",
         help="github also writes annotations and $GITHUB_STEP_SUMMARY",
+    )
+    check.add_argument(
+        "--freshness-only",
+        action="store_true",
+        help="fail on stale or never verified pairs only, not on failing webhooks",
     )
     check.set_defaults(run=_check)
 
@@ -211,6 +219,7 @@ def _check(args: argparse.Namespace) -> int:
             max_age=args.max_age,
             policy=Policy(args.policy) if args.policy else None,
             output=commands.Format(args.format),
+            freshness_only=args.freshness_only,
         )
     )
 

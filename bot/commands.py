@@ -63,18 +63,21 @@ async def check(
     max_age: timedelta | None = None,
     policy: Policy | None = None,
     output: Format = Format.TEXT,
+    freshness_only: bool = False,
 ) -> int:
-    """Exit 0 when no selected pair is stale or never verified, 1 when one is."""
+    """Exit 0 when no selected pair is stale or never verified and no webhook they wait on
+    fails or did not fire (`freshness_only`: the pairs alone), 1 otherwise."""
     report = await _report(context, consumer, provider, max_age, policy)
+    gate = text.Gate(webhooks=not freshness_only)
     if output is Format.JSON:
         _write_json(context, report)
     else:
-        context.out.write(text.check_text(report))
+        context.out.write(text.check_text(report, gate))
     if output is Format.GITHUB:
-        context.out.write(text.github_annotations(report))
+        context.out.write(text.github_annotations(report, gate))
         if context.step_summary is not None:
             _append_summary(context, context.step_summary, text.github_summary(report))
-    return 1 if report.problems else 0
+    return 0 if gate.passes(report) else 1
 
 
 async def status(

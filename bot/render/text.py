@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,9 +72,35 @@ def summary_line(report: Report) -> str:
     return f"{len(report.rows)} pairs: {', '.join(counts)}{hooks} (at {when(report.taken_at)})"
 
 
-def check_text(report: Report) -> str:
-    """What `pactbot check` prints: each problem with its reason and the webhook behind it."""
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What `pactbot check` fails on: stale or never verified pairs, and (unless
+    `--freshness-only`) a failing or unfired GitHub dispatch they wait on."""
+
+    webhooks: bool = True
+
+    def failing(self, report: Report) -> list[WebhookView]:
+        """The webhooks that fail the check."""
+        return report.depended_on(report.rows) if self.webhooks else []
+
+    def passes(self, report: Report) -> bool:
+        return not report.problems and not self.failing(report)
+
+
+def check_text(report: Report, gate: Gate = Gate()) -> str:
+    """What `pactbot check` prints: each failing webhook with what GitHub said, then each
+    problem pair with its reason and the webhook behind it."""
     lines = []
+    for failing in report.depended_on(report.rows):
+        scope = failing.webhook.scope
+        waiting = sum(1 for row in report.covered(scope) if row.state.is_problem)
+        mark = "✗" if gate.webhooks else "!"
+        lines.append(f"{mark} webhook {_webhook_line(failing)}")
+        if failing.health.unfired is not None:
+            lines.append(f"    {failing.health.unfired.explain()}")
+        lines.append(
+            f"    {waiting} stale or never verified pair{'s' if waiting != 1 else ''} behind it"
+        )
     for row in report.rows:
         if not row.state.is_problem and row.state is not State.FAILING:
             continue
@@ -84,15 +111,21 @@ def check_text(report: Report) -> str:
             lines.append(
                 f"    webhook: {_webhook_line(view) if view else 'no webhook fires for this pair'}"
             )
-    problems = len(report.problems)
-    if problems:
-        lines.append(
-            f"check failed: {problems} of {len(report.rows)} pairs stale or never verified"
-        )
-    else:
-        lines.append(f"check passed: none of {len(report.rows)} pairs is stale or never verified")
+    lines.append(_verdict(report, gate))
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
+
+
+def _verdict(report: Report, gate: Gate) -> str:
+    problems, hooks, total = len(report.problems), len(gate.failing(report)), len(report.rows)
+    failing = f"{hooks} webhook{'s' if hooks != 1 else ''} they wait on failing or not firing"
+    if problems and hooks:
+        return f"check failed: {problems} of {total} pairs stale or never verified; {failing}"
+    if problems:
+        return f"check failed: {problems} of {total} pairs stale or never verified"
+    if hooks:
+        return f"check failed: {failing} (none of {total} pairs is stale or never verified yet)"
+    return f"check passed: none of {total} pairs is stale or never verified"
 
 
 def _webhook_line(view: WebhookView) -> str:
@@ -104,9 +137,16 @@ def _webhook_line(view: WebhookView) -> str:
     return text
 
 
-def github_annotations(report: Report) -> str:
-    """Workflow commands that mark each problem as an error in the GitHub Actions run."""
-    return "".join(
+def github_annotations(report: Report, gate: Gate = Gate()) -> str:
+    """Workflow commands that mark each problem as an error in the GitHub Actions run: the
+    webhooks the pairs wait on first (warnings with `--freshness-only`), then the pairs."""
+    level = "error" if gate.webhooks else "warning"
+    hooks = "".join(
+        f"::{level} title={_escape_property(f'Pact webhook: {view.webhook.name}')}::"
+        f"{_escape_data(_webhook_line(view))}\n"
+        for view in report.depended_on(report.rows)
+    )
+    return hooks + "".join(
         f"::error title={_escape_property(f'Pact {state_name(row.state)}: {row.key}')}::"
         f"{_escape_data(row.freshness.reason)}\n"
         for row in report.problems
@@ -143,11 +183,14 @@ def _markdown(text: str) -> str:
 
 
 def report_json(report: Report) -> dict[str, Any]:
+    failing = report.depended_on(report.rows)
     return {
         "checked_at": report.taken_at.isoformat(),
-        "ok": not report.problems,
+        "ok": Gate().passes(report),
+        "fresh": not report.problems,  # the old gate: `check --freshness-only`
+        "failing_webhooks": [view.webhook.uuid for view in failing],
         "pairs": [_pair_json(row) for row in report.rows],
-        "webhooks": [_webhook_json(view) for view in report.webhooks],
+        "webhooks": [_webhook_json(view, report) for view in report.webhooks],
     }
 
 
@@ -179,9 +222,11 @@ def _pair_json(row: PairRow) -> dict[str, Any]:
     }
 
 
-def _webhook_json(view: WebhookView) -> dict[str, Any]:
+def _webhook_json(view: WebhookView, report: Report) -> dict[str, Any]:
     webhook, health = view.webhook, view.health
     answer = health.answer
+    unfired = health.unfired
+    unanswered = report.unanswered_since(view)
     return {
         "id": webhook.uuid,
         "description": webhook.description,
@@ -193,6 +238,17 @@ def _webhook_json(view: WebhookView) -> dict[str, Any]:
         "last_run": health.last_run.isoformat() if health.last_run else None,
         "failing_since": health.since.isoformat() if health.since else None,
         "target_status": answer.status if answer else None,
+        "description_of_health": health.describe(),
+        "did_not_fire": {
+            "consumer": unfired.pair.consumer,
+            "provider": unfired.pair.provider,
+            "since": unfired.since.isoformat(),
+            "reason": unfired.why.value,
+            "explanation": unfired.explain(),
+        }
+        if unfired
+        else None,
+        "oldest_unanswered_publication": unanswered.isoformat() if unanswered else None,
     }
 
 

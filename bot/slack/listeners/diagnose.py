@@ -17,6 +17,7 @@ from bot.domain.command import Command
 from bot.domain.diagnosis import Facts, diagnose, facts_from
 from bot.domain.explain import TestReport
 from bot.domain.model import Webhook
+from bot.domain.report import Report
 from bot.domain.webhook_choice import dispatching
 from bot.errors import BrokerError, BrokerNotFound, GitHubError, StoreUnavailable
 from bot.slack.listeners.tests import post_result
@@ -34,7 +35,7 @@ async def diagnose_command(
     try:
         report = await services.monitor.current()
         providers = {row.key.provider for row in report.rows}
-        candidates = _candidates([view.webhook for view in report.webhooks], wanted, providers)
+        candidates = _candidates(report, wanted)
     except BrokerError as error:
         await reply.say(build_notice(str(error)))
         return
@@ -52,12 +53,15 @@ async def diagnose_command(
     await post_result(reply, command["channel_id"], result)
 
 
-def _candidates(webhooks: list[Webhook], wanted: str, providers: set[str]) -> list[Webhook]:
+def _candidates(report: Report, wanted: str) -> list[Webhook]:
     """The GitHub-dispatch webhooks `wanted` names; none for a provider no webhook reaches."""
+    pairs = [row.key for row in report.rows]
     try:
-        return dispatching(webhooks, wanted, providers)
+        return dispatching(
+            [view.webhook for view in report.webhooks], wanted, pairs, report.labelled
+        )
     except BrokerNotFound:
-        if wanted in providers:
+        if wanted in {pair.provider for pair in pairs}:
             return []
         raise
 

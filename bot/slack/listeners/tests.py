@@ -57,9 +57,9 @@ async def chosen_webhook(
     names several (or none is given), they are offered with `button`, and None."""
     try:
         report = await services.monitor.current()
-        providers = {row.key.provider for row in report.rows}
         webhooks = [view.webhook for view in report.webhooks]
-        candidates = dispatching(webhooks, parsed.argument, providers)
+        pairs = [row.key for row in report.rows]
+        candidates = dispatching(webhooks, parsed.argument, pairs, report.labelled)
     except BrokerError as error:
         await reply.say(build_notice(str(error)))
         return None
