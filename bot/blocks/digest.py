@@ -138,32 +138,40 @@ def _lint_blocks(report: Report, expiries: Mapping[str, datetime]) -> list[Block
 
 def _alert_line(alert: Alert, now: datetime) -> str:
     where = mrkdwn.channel(alert.channel)
-    what = (
-        "the Pact Broker cannot be read"
-        if alert.kind is Kind.BROKER
-        else f"{len(alert.members)} pair{'s' if len(alert.members) != 1 else ''}"
-    )
+    if alert.kind is Kind.BROKER:
+        what = "the Pact Broker cannot be read"
+    else:
+        parts = [
+            f"webhook “{mrkdwn.escape(cause.name)}” {mrkdwn.escape(cause.health)}"
+            for cause in alert.incidents
+            if cause.open
+        ]
+        if alert.members or not parts:
+            parts.append(f"{len(alert.members)} pair{'s' if len(alert.members) != 1 else ''}")
+        what = " · ".join(parts)
     age = format_duration(now - alert.fired_at)
     line = f":rotating_light: Alert in {where}: {what}, firing for {age}"
     if not alert.loud:
-        line += " · :mute: every pair of it silenced"
+        line += " · :mute: everything in it silenced"
     if alert.acked_by:
         line += f" · acknowledged by {mrkdwn.user(alert.acked_by)}"
     return line
 
 
 def _webhook_blocks(report: Report) -> list[Block]:
+    """Each failing webhook, and for one that did not fire, why and what to run."""
     blocks = []
     for view in report.failing_webhooks:
         waiting = [row for row in report.problems if row.main_webhook == view]
-        blocks.append(
-            kit.section(
-                f":rotating_light: *Webhook* {kit.webhook_name(view.webhook)}: "
-                f"*{kit.health_text(view)}*; {len(waiting)} pair{'s' if len(waiting) != 1 else ''} "
-                "waiting behind it",
-                accessory=kit.test_button(view.webhook),
-            )
+        text = (
+            f":rotating_light: *Webhook* {kit.webhook_name(view.webhook)}: "
+            f"*{kit.health_text(view)}*; {len(waiting)} pair{'s' if len(waiting) != 1 else ''} "
+            "waiting behind it"
         )
+        unfired = view.health.unfired
+        if unfired is not None:
+            text += f"\nFor {kit.name_of(unfired.pair)}: {mrkdwn.escape(unfired.explain())}"
+        blocks.append(kit.section(text, accessory=kit.test_button(view.webhook)))
     return blocks
 
 

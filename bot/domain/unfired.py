@@ -237,6 +237,8 @@ def judge(
     if not candidates:
         return None
     oldest = min(candidates, key=lambda found: found.since)
+    if not webhook.enabled:
+        return Unfired(oldest.pair, oldest.since, Why.DISABLED)
     if oldest.stuck:
         return Unfired(oldest.pair, oldest.since, Why.NOT_RUN)
     if webhook.created_at is not None and webhook.created_at > oldest.since:

@@ -23,8 +23,14 @@ CONTENT_CHANGED = "contract_content_changed"
 PUBLISHED = "contract_published"
 # The broker's `main_branch_candidates`: the first version on one of these sets the main branch.
 MAIN_BRANCH_CANDIDATES = ("develop", "main", "master")
-# The captured broker retried twice: 5 s after the first attempt, then 10 s after the second.
+# The captured broker retried twice: 5 s after the first attempt, then 10 s after the second
+# (offsets from the first attempt).
 RETRY_DELAYS = (timedelta(seconds=5), timedelta(seconds=15))
+# The broker's default schedule (`webhook_retry_schedule`: 10 s, 1, 2, 5, 10, 20 min apart): a
+# failing dispatch is `retrying` for about 38 minutes before it is `failure`.
+DEFAULT_RETRY_DELAYS = tuple(
+    timedelta(seconds=sum((10, 60, 120, 300, 600, 1200)[: count + 1])) for count in range(6)
+)
 DISPATCH_HEADERS = {
     "Content-Type": "application/json",
     "Accept": "application/vnd.github.everest-preview+json",
@@ -149,13 +155,19 @@ class TriggeredRecord:
     publication: Publication
     event: str
     triggered_at: datetime
-    attempts: list[Attempt]
+    attempts: list[Attempt]  # made and scheduled
 
-    @property
-    def status(self) -> str:
-        if not self.attempts:
+    def made(self, now: datetime) -> list[Attempt]:
+        """The attempts made by `now`."""
+        return [attempt for attempt in self.attempts if attempt.at <= now]
+
+    def status(self, now: datetime) -> str:
+        made = self.made(now)
+        if not made:
             return "not_run"
-        return "success" if self.attempts[-1].target.success else "failure"
+        if made[-1].target.success:
+            return "success"
+        return "retrying" if len(made) < len(self.attempts) else "failure"
 
 
 class World:
@@ -166,6 +178,7 @@ class World:
         self.lock = threading.RLock()
         self.show_responses = True  # the broker's webhook host whitelist is set
         self.deliver = True  # False: triggered webhooks wait for their first attempt (not_run)
+        self.retry_delays = RETRY_DELAYS  # when a failed dispatch is tried again
         self.publications: dict[tuple[str, str], list[Publication]] = {}
         self.verifications: dict[tuple[str, str], list[VerificationRecord]] = {}
         self.webhooks: dict[str, WebhookDefinition] = {}
@@ -339,7 +352,7 @@ class World:
         first = at + timedelta(seconds=5)
         attempts = [Attempt(first, webhook.target)] if self.deliver else []
         if attempts and not webhook.target.success:
-            attempts += [Attempt(first + delay, webhook.target) for delay in RETRY_DELAYS]
+            attempts += [Attempt(first + delay, webhook.target) for delay in self.retry_delays]
         uuid = _sha(f"{webhook.uuid}/{publication.order}/{event}/{provider_version}")[:32]
         uuid = f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:]}"
         self.triggered.append(TriggeredRecord(uuid, webhook, publication, event, at, attempts))

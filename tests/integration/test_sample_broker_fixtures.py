@@ -115,7 +115,8 @@ def test_webhook_status_and_logs_match(get: Any) -> None:
         1,
     )
 
-    failed = next(record for record in captured_story().triggered if record.status == "failure")
+    story = captured_story()
+    failed = next(record for record in story.triggered if record.status(story.clock()) == "failure")
     logs = get(f"/triggered-webhooks/{failed.uuid}/logs")
     real = captured("13_triggered_webhook_logs_401")
     assert shape(logs) == shape(real)

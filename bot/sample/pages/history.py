@@ -23,8 +23,9 @@ class HistoryPages(LogText):
                 if key not in newest or record.triggered_at >= newest[key].triggered_at:
                     newest[key] = record
         entries = sorted(newest.values(), key=lambda record: record.triggered_at, reverse=True)
+        now = self.world.clock()
         counts = {
-            status: sum(1 for record in entries if record.status == status)
+            status: sum(1 for record in entries if record.status(now) == status)
             for status in ("success", "failure", "not_run", "retrying")
         }
         summary = {"successful": counts["success"], "failed": counts["failure"]}
@@ -44,7 +45,7 @@ class HistoryPages(LogText):
                     "name": _request_name(record.webhook),
                 }
                 for record in entries
-                if record.status in ("failure", "retrying")
+                if record.status(now) in ("failure", "retrying")
             ],
             "pb:pact-webhooks": {
                 "title": f"Webhooks for the pact between {consumer} and {provider}",
@@ -97,12 +98,14 @@ class HistoryPages(LogText):
 
     def _triggered(self, record: TriggeredRecord) -> Json:
         name = _request_name(record.webhook)
-        made = len(record.attempts)
+        now = self.world.clock()
+        status = record.status(now)
+        made = len(record.made(now))
         return {
             "name": name,
-            "status": record.status,
+            "status": status,
             "attemptsMade": made,
-            "attemptsRemaining": 0 if record.status in ("success", "failure") else 1,
+            "attemptsRemaining": len(record.attempts) - made if status != "success" else 0,
             "triggerType": "resource_creation",
             "eventName": record.event,
             "triggeredAt": stamp(record.triggered_at),
@@ -131,12 +134,14 @@ class HistoryPages(LogText):
             return 404, None
         executions = []
         texts = []
-        total = len(record.attempts)
-        for number, attempt in enumerate(record.attempts, start=1):
+        made = record.made(self.world.clock())
+        total = len(made)
+        for number, attempt in enumerate(made, start=1):
             if attempt.target.success:
                 closing = "Successfully executed webhook"
-            elif number < total:
-                closing = f"Retrying webhook in {5 * 2 ** (number - 1)} seconds"
+            elif number < len(record.attempts):
+                wait = record.attempts[number].at - attempt.at
+                closing = f"Retrying webhook in {int(wait.total_seconds())} seconds"
             else:
                 closing = f"Webhook execution failed after {total} attempts"
             logs, _ = self._logs(record.webhook, record.publication, record.event, attempt, closing)

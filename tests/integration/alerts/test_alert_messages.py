@@ -140,7 +140,10 @@ async def test_a_dead_token_is_one_alert_naming_the_webhook_the_repo_the_status_
     assert "token dead (401)" in text
     assert "since" in text
     # Each pair behind the cause with its state and since when it waits (issue 9).
-    assert "It explains 2 waiting pairs:\n• mobile-app → orders-api · never verified · waiting since" in text
+    assert (
+        "It explains 2 waiting pairs:\n• mobile-app → orders-api · never verified · waiting since"
+        in text
+    )
     assert "\n• web-app → orders-api · never verified · waiting since" in text
     assert "admin-portal → billing-api" in text
     assert text.count("web-app → orders-api") == 1  # folded under its cause, not listed again
