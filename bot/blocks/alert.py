@@ -78,7 +78,7 @@ def _cause(cause: Cause, silences: Sequence[Silence]) -> list[Block]:
     if silence is not None:
         lines[0] += f" · {kit.silenced(silence)}"
     if cause.detail:
-        lines.append(mrkdwn.escape(cause.detail[:1].upper() + cause.detail[1:]))
+        lines.append(f"It did not fire because {mrkdwn.escape(cause.detail)}")
     if cause.waiting:
         lines.append(f"It explains {_pairs(cause.waiting, 'waiting ')}:")
         lines += [_waiter_line(waiter) for waiter in cause.pairs[:_PER_CAUSE]]

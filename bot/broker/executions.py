@@ -1,7 +1,9 @@
 """Real executions of each webhook, read from as few webhook statuses and logs as possible.
 
-A pair's webhook status lists only the newest triggered webhook per webhook and event. One
-covered pair's status says whether a webhook works now; when it does not, the logs of that
+A pair's webhook status lists only the newest triggered webhook per webhook and event. The
+statuses of two covered pairs say whether a webhook works now: the newest waiting pair (its
+publication fired the webhook and nothing answered it) and the newest published pair (a
+dispatch after a fix); the newest trigger of the two decides. When it failed, the logs of that
 execution say how (the target's status), and the webhooks triggered by the first publication
 of the longest-waiting covered pair say since when. For a GitHub dispatch, the status of its
 newest waiting publication older than the grace, per provider, also says whether it fired at
@@ -31,7 +33,7 @@ from bot.domain.model import (
 )
 from bot.domain.unfired import checked_pairs
 from bot.domain.webhook_logs import parse_log
-from bot.domain.webhooks import history_pairs
+from bot.domain.webhooks import history_pairs, newest_pairs
 from bot.errors import BrokerAuthRejected, BrokerBadResponse, BrokerError
 
 log = logging.getLogger(__name__)
@@ -67,22 +69,31 @@ async def read_executions(
     """The known real executions of each of `webhooks`, and the triggers of the pairs read;
     `status_link` gives a pair's webhook status (only the few pairs read are asked for)."""
     labelled = reading.labelled
-    chosen = history_pairs(webhooks, records, labelled)
+    waiting, newest = (
+        history_pairs(webhooks, records, labelled),
+        newest_pairs(webhooks, records, labelled),
+    )
+    chosen = {
+        uuid: tuple(dict.fromkeys((pair, newest.get(uuid, pair)))) for uuid, pair in waiting.items()
+    }
     checked = {
         key
         for webhook in webhooks
         for key in checked_pairs(webhook, records, reading.now, reading.grace, labelled)
     }
-    pairs = sorted(set(chosen.values()) | checked)
+    pairs = sorted({pair for both in chosen.values() for pair in both} | checked)
     read = await asyncio.gather(*(client.webhook_status(status_link(pair)) for pair in pairs))
     statuses = dict(zip(pairs, read, strict=True))
     by_uuid = {webhook.uuid: webhook for webhook in webhooks}
     histories = await asyncio.gather(
         *(
             _executions(
-                client, uuid, statuses[pair], _dating(by_uuid[uuid], records, first_pacts, labelled)
+                client,
+                uuid,
+                [statuses[pair] for pair in both],
+                _dating(by_uuid[uuid], records, first_pacts, labelled),
             )
-            for uuid, pair in chosen.items()
+            for uuid, both in chosen.items()
         )
     )
     triggers = {
@@ -110,9 +121,13 @@ def _dating(
 
 
 async def _executions(
-    client: BrokerClient, uuid: str, status: schema.TriggeredWebhookList, first_pact: str | None
+    client: BrokerClient,
+    uuid: str,
+    statuses: Sequence[schema.TriggeredWebhookList],
+    first_pact: str | None,
 ) -> tuple[Execution, ...]:
-    entries = _ran(status, uuid)
+    found = {entry.links.logs.href: entry for status in statuses for entry in _ran(status, uuid)}
+    entries = sorted(found.values(), key=lambda entry: entry.triggered_at)
     if entries and entries[-1].status not in _FAILED:
         return tuple(_by_status(entry) for entry in entries)
     earlier = await _optional(client.triggered_webhooks(first_pact)) if first_pact else None

@@ -146,7 +146,7 @@ def _next_step(verdict: Verdict, facts: Facts, findings: bool) -> str:
             )
         return "Nothing to do."
     if verdict is Verdict.DID_NOT_FIRE and facts.webhook and facts.webhook.health.unfired:
-        return _sentence(facts.webhook.health.unfired.explain())
+        return f"It did not fire because {facts.webhook.health.unfired.explain()}"
     if verdict is Verdict.NO_WEBHOOK:
         return (
             f"Create a webhook for {facts.provider} on {MEANT_EVENT} that POSTs to "
@@ -239,10 +239,6 @@ def _runs(facts: Facts, slug: str, now: datetime) -> str:
     started = _ago(newest.created_at, now)
     outcome = newest.conclusion or newest.status or "queued"
     return f"The newest repository_dispatch run in {slug} started {started}: {outcome}."
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _ago(moment: datetime, now: datetime) -> str:

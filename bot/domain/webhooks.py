@@ -228,3 +228,19 @@ def history_pairs(
                 chosen[webhook.uuid] = pair.key
                 break
     return chosen
+
+
+def newest_pairs(
+    webhooks: Sequence[Webhook], pairs: Sequence[PairRecord], labelled: Labelled = NO_LABELS
+) -> Mapping[str, PairKey]:
+    """For each webhook, the covered pair published last: its webhook status has the newest
+    dispatch, the one that says whether a webhook failing before works again."""
+    ranked = sorted(pairs, key=lambda pair: pair.latest_pact.published_at, reverse=True)
+    chosen: dict[str, PairKey] = {}
+    for webhook in webhooks:
+        found = next(
+            (pair.key for pair in ranked if webhook.scope.covers(pair.key, labelled)), None
+        )
+        if found is not None:
+            chosen[webhook.uuid] = found
+    return chosen

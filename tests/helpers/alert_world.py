@@ -19,6 +19,7 @@ MOBILE_ORDERS = PairKey("mobile-app", "orders-api")
 SEARCH = PairKey("web-app", "search-api")
 BILLING = PairKey("admin-portal", "billing-api")
 ORDERS_HOOK = "hookOrdersAbCdEfGhIjKl"
+BILLING_HOOK = "hookBillingAbCdEfGhIjK"
 
 
 @dataclass
@@ -41,15 +42,21 @@ class Timeline:
         for pair in pairs:
             self._publish(pair, self.clock.now - timedelta(hours=25))
 
+    def pending(self, *pairs: PairKey, ago: timedelta = timedelta(0)) -> None:
+        """Publish a change of each pair `ago` (now, by default): it waits for a verification."""
+        for pair in pairs:
+            self._publish(pair, self.clock.now - ago)
+
     def verify(self, *pairs: PairKey) -> None:
         """The provider verifies each pair's latest pact now."""
         for pair in pairs:
             self.world.verify(self.world.latest(pair.consumer, pair.provider), at=self.clock.now)
 
-    def webhook(self, provider: str, uuid: str, *, dead: bool = False) -> None:
+    def webhook(self, provider: str, uuid: str, *, dead: bool = False, built: bool = True) -> None:
         """A GitHub-dispatch webhook for `provider`, whose main build has run (so publications
-        fire it); `dead`: its token answers 401."""
-        self.world.version(provider, "0.1.0", at=self.clock.now - timedelta(days=90))
+        fire it) unless not `built`; `dead`: its token answers 401."""
+        if built:
+            self.world.version(provider, "0.1.0", at=self.clock.now - timedelta(days=90))
         target = GITHUB_BAD_CREDENTIALS if dead else GITHUB_ACCEPTED
         self.world.add_webhook(
             uuid,

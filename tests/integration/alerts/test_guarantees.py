@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from bot.sample.slack import SampleSlack
 from bot.store.redis import RedisStore
-from tests.helpers.alert_world import BILLING, ORDERS, ORDERS_HOOK, SEARCH, Timeline
+from tests.helpers.alert_world import BILLING, MOBILE_ORDERS, ORDERS, ORDERS_HOOK, SEARCH, Timeline
 from tests.helpers.alerting import (
     NOW,
     ORDERS_CHANNEL,
@@ -240,4 +240,69 @@ async def test_redis_restarted_under_a_running_bot_loses_no_alert_and_sends_noth
         await evaluate(bot, clock)
 
     assert "Resolved" in now_shown(slack, alert)
+    assert steps(slack) == ["post", "resolve"]
+
+
+# Webhook incidents: the same guarantees ------------------------------------------------------------
+
+
+async def test_three_replicas_say_a_webhook_incident_once_through_a_lost_answer_and_a_dead_leader(
+    bots: Bots,
+    slack: SampleSlack,
+    timeline: Timeline,
+    clock: Clock,
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    timeline.webhook("orders-api", ORDERS_HOOK, dead=True)
+    timeline.pending(ORDERS)  # a pending pair only: the incident does not wait for staleness
+    clock.advance(minutes=1)
+    async with AsyncExitStack() as stack:
+        replicas = [
+            await stack.enter_async_context(
+                bots(
+                    f"replica-{n}",
+                    store=RedisStore(Redis.from_url(redis_url), prefix=redis_prefix, clock=clock),
+                )
+            )
+            for n in (1, 2, 3)
+        ]
+        alive = list(replicas)
+        for step in range(20):
+            if step == 6:  # the alert is due; Slack posts it, its answer is lost, the leader dies
+                slack.fail_next("chat.postMessage", status=500, done=True)
+            if step == 12:  # rotated: the rotation's re-test passes
+                timeline.token(ORDERS_HOOK, dead=False)
+                runner = alive[0].bot.services.runner
+                assert await runner.claim(ORDERS_HOOK, "U0ONCALL") is None
+                await runner.run(ORDERS_HOOK, "U0ONCALL")
+            await _round(alive)
+            if step == 6:
+                alive = await _kill_the_leader(alive, clock)
+            clock.advance(minutes=5)
+
+    assert steps(slack) == ["post", "resolve"]
+    [alert] = alerts(slack, ORDERS_CHANNEL)
+    assert "a Test passed" in now_shown(slack, alert)
+
+
+async def test_a_webhook_incident_survives_a_restart_and_resolves_once(
+    new_store: NewStore, bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.webhook("orders-api", ORDERS_HOOK, dead=True)
+    timeline.pending(ORDERS)
+    clock.advance(minutes=1)
+    async with bots(store=new_store()) as first:
+        await evaluate(first, clock, 7)
+    [alert] = alerts(slack, ORDERS_CHANNEL)
+
+    async with bots(store=new_store()) as restarted:
+        await evaluate(restarted, clock, 3)  # nothing new: not posted again
+        timeline.token(ORDERS_HOOK, dead=False)
+        timeline.pending(MOBILE_ORDERS)  # mobile-app publishes: a real dispatch succeeds
+        clock.advance(minutes=1)
+        await evaluate(restarted, clock)
+
+    assert alerts(slack, ORDERS_CHANNEL) == [alert]
+    assert "a real dispatch succeeded" in now_shown(slack, alert)
     assert steps(slack) == ["post", "resolve"]
