@@ -76,10 +76,11 @@ async def read_executions(
     chosen = {
         uuid: tuple(dict.fromkeys((pair, newest.get(uuid, pair)))) for uuid, pair in waiting.items()
     }
+    awaiting = [record for record in records if record.awaits_verification]
     checked = {
         key
         for webhook in webhooks
-        for key in checked_pairs(webhook, records, reading.now, reading.grace, labelled)
+        for key in checked_pairs(webhook, awaiting, reading.now, reading.grace, labelled)
     }
     pairs = sorted({pair for both in chosen.values() for pair in both} | checked)
     read = await asyncio.gather(*(client.webhook_status(status_link(pair)) for pair in pairs))

@@ -132,6 +132,7 @@ async def read_providers(
 ) -> dict[str, ProviderVersions]:
     """For each provider a webhook did not fire for, whether it has the versions that the
     broker fires `contract_requiring_verification_published` for."""
+    records = [record for record in records if record.awaits_verification]
     wanted = {
         provider
         for webhook in webhooks

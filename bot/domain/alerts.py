@@ -503,8 +503,7 @@ def _waiters(webhook: Webhook, report: Report) -> list[Waiter]:
     first."""
     return [
         Waiter(row.key, row.state, row.freshness.waiting_since)
-        for row in report.covered(webhook.scope)
-        if row.record.awaits_verification
+        for row in report.waiting_behind(webhook)
     ]
 
 

@@ -5,7 +5,7 @@ Every surface (CLI table, `check`, the digest, App Home) renders this same repor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -85,9 +85,26 @@ class Report:
     # Each row's names, lower-cased once: `/pact status <name>` searches thousands of pairs.
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
+    # The rows waiting for a verification behind each webhook that triggers one, most urgent
+    # first: what an incident lists, found once per report, not per alert evaluation.
+    _waiting: Mapping[str, tuple[PairRow, ...]] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         names = tuple(f"{row.key.consumer}\n{row.key.provider}".lower() for row in self.rows)
         object.__setattr__(self, "_names", names)
+        waiting: dict[str, list[PairRow]] = {}
+        for row in self.rows:
+            if row.record.awaits_verification:
+                for view in row.webhooks:
+                    waiting.setdefault(view.webhook.uuid, []).append(row)
+        object.__setattr__(self, "_waiting", {uuid: tuple(rows) for uuid, rows in waiting.items()})
+
+    def waiting_behind(self, webhook: Webhook) -> tuple[PairRow, ...]:
+        """The pairs `webhook` fires for whose latest pact waits for a verification, most
+        urgent first."""
+        if webhook.triggers_verification:
+            return self._waiting.get(webhook.uuid, ())
+        return tuple(row for row in self.covered(webhook.scope) if row.record.awaits_verification)
 
     def matching(self, text: str) -> list[PairRow]:
         """The rows whose consumer or provider contains `text`, in any case."""
@@ -131,10 +148,8 @@ class Report:
         last = health.last_success
         found = [
             since
-            for row in self.covered(view.webhook.scope)
-            if row.record.awaits_verification
-            and (since := row.freshness.waiting_since) is not None
-            and (last is None or since > last)
+            for row in self.waiting_behind(view.webhook)
+            if (since := row.freshness.waiting_since) is not None and (last is None or since > last)
         ]
         if health.unanswered_since is not None:
             found.append(health.unanswered_since)
@@ -152,8 +167,10 @@ def build_report(
     """Assess every pair of `snapshot` at `now`, most urgent first; a publication older than
     `grace` that its webhook did not dispatch makes that webhook fail; `tests` are the passed
     Tests pactbot saw."""
+    # Only waiting pairs can leave a webhook unfired: judged from them, once for every webhook.
+    awaiting = tuple(record for record in snapshot.pairs if record.awaits_verification)
     views = tuple(
-        WebhookView(webhook, _health_of(webhook, snapshot, now, grace, tests))
+        WebhookView(webhook, _health_of(webhook, snapshot, awaiting, now, grace, tests))
         for webhook in snapshot.webhooks
     )
     labelled = snapshot.labelled
@@ -182,14 +199,16 @@ def build_report(
 def _health_of(
     webhook: Webhook,
     snapshot: Snapshot,
+    records: Sequence[PairRecord],
     now: datetime,
     grace: timedelta,
     tests: Mapping[str, datetime],
 ) -> WebhookHealth:
+    """`records`: the pairs that wait for a verification."""
     executions = snapshot.executions.get(webhook.uuid)
     if executions is None and webhook.enabled:
         return WebhookHealth(HealthKind.NOT_CHECKED)
-    records, labelled = snapshot.pairs, snapshot.labelled
+    labelled = snapshot.labelled
     alone = disabled_unfired(webhook, snapshot.webhooks, records, labelled)
     early: datetime | None
     if alone is not None:
@@ -197,7 +216,7 @@ def _health_of(
         early = alone.since
     else:
         found = confirmed(webhook, records, snapshot.triggers, now, grace, labelled)
-        early = _early_sign(webhook, snapshot, now, grace)
+        early = _early_sign(webhook, snapshot, records, now, grace)
     return health(
         webhook,
         executions or (),
@@ -208,12 +227,16 @@ def _health_of(
 
 
 def _early_sign(
-    webhook: Webhook, snapshot: Snapshot, now: datetime, grace: timedelta
+    webhook: Webhook,
+    snapshot: Snapshot,
+    records: Sequence[PairRecord],
+    now: datetime,
+    grace: timedelta,
 ) -> datetime | None:
     """Since when the newest waiting publication of `webhook`'s pairs has no dispatch, if so."""
     if not webhook.enabled or not dispatches(webhook):
         return None
-    newest = next(iter(waiting(webhook, snapshot.pairs, snapshot.labelled)), None)
+    newest = next(iter(waiting(webhook, records, snapshot.labelled)), None)
     if newest is None or newest.key not in snapshot.triggers:
         return None
     found = unanswered(webhook, newest, snapshot.triggers[newest.key], now, grace)
