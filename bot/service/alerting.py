@@ -147,7 +147,10 @@ class Alerter:
         # Steps left from before (Slack refused them, or a replica died) stay first in the
         # outbox; done after this decision, they show the state as it is now.
         setup = Setup(self._rules, self._routes, self._default, silences)
-        state, actions = evaluate(record.state, report, error, setup, now)
+        # Decided at the time of the reading: `for` is counted between readings, whatever
+        # each read took.
+        read_at = report.taken_at if report is not None else now
+        state, actions = evaluate(record.state, report, error, setup, read_at)
         self.seen = record.state
         actions = unposted(state, record.outbox, now) + actions
         if not actions and not record.outbox and state == record.state:
