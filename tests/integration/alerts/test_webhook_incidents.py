@@ -9,13 +9,15 @@ from datetime import timedelta
 
 from bot.blocks import kit
 from bot.sample.slack import Message, SampleSlack
-from bot.sample.world import DEFAULT_RETRY_DELAYS
+from bot.sample.world import DEFAULT_RETRY_DELAYS, GITHUB_BAD_CREDENTIALS
+from tests.helpers import slack_requests
 from tests.helpers.alert_world import (
     BILLING,
     BILLING_HOOK,
     MOBILE_ORDERS,
     ORDERS,
     ORDERS_HOOK,
+    SEARCH,
     Timeline,
 )
 from tests.helpers.alerting import (
@@ -33,6 +35,7 @@ from tests.helpers.alerting import (
     thread,
 )
 from tests.helpers.bot import CHANNEL, Clock, Running
+from tests.integration.test_slack_command import acked, texts
 
 
 def dead_token_with_a_pending_pair(timeline: Timeline, clock: Clock) -> None:
@@ -227,8 +230,49 @@ async def test_the_digest_metrics_and_diagnose_name_the_webhook_that_did_not_fir
     assert unanswered
     assert float(unanswered[0].split()[-1]) >= 2 * 3600
 
+    opened = {"type": "app_home_opened", "user": ORDERS_ONCALL, "channel": "D0HOME", "tab": "home"}
+    assert (await bot.post(slack_requests.event(opened))).status_code == 200
+    [home] = await slack.wait_for("views.publish")
+    assert "did not fire (the provider has no version)" in texts(home.body["view"])
+
     await bot.command("diagnose billing-api")
     posts = await slack.wait_for("chat.postMessage", len(slack.calls_to("chat.postMessage")) + 1)
     said = str(posts[-1].body)
     assert "the broker did not fire the webhook" in said
     assert "It did not fire because billing-api has no version in the broker yet" in said
+
+
+async def test_a_label_scoped_webhook_alerts_and_is_diagnosed_and_rotated_for_its_pairs(
+    bot: Running, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    world = timeline.world
+    world.version("search-api", "0.1.0", at=clock.now - timedelta(days=90))
+    world.label("search-api", "team-search")
+    world.add_webhook(
+        "hookTeamSearchAbCdEfGh",
+        description="Verify team-search providers",
+        provider_label="team-search",
+        url="https://api.github.com/repos/acme/search-api/dispatches",
+        target=GITHUB_BAD_CREDENTIALS,
+        created_at=clock.now - timedelta(days=90),
+    )
+    timeline.pending(SEARCH)
+    clock.advance(minutes=1)
+
+    await evaluate(bot, clock, 7)
+
+    [alert] = alerts(slack)  # a label names no provider: the default channel
+    assert "“Verify team-search providers” → `acme/search-api`: *token dead (401)*" in shown(alert)
+    assert "• web-app → search-api · pending" in shown(alert)
+    status = acked(await bot.command("status search-api"))
+    assert "webhook: token dead (401)" in status
+
+    posted = len(slack.calls_to("chat.postMessage"))
+    await bot.command("diagnose search-api")
+    said = str((await slack.wait_for("chat.postMessage", posted + 1))[-1].body)
+    assert "token dead: start rotation" in said
+    assert "no webhook reaches" not in said
+
+    await bot.command("rotate search-api")
+    posts = [str(call.body) for call in await slack.wait_for("chat.postMessage", posted + 2)]
+    assert any("Verify team-search providers" in p and "Step 1 of 8" in p for p in posts)
