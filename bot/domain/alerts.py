@@ -27,19 +27,52 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from fnmatch import fnmatchcase
 
 from bot.domain.freshness import State
-from bot.domain.model import PairKey, Scope, Webhook
+from bot.domain.incidents import (
+    KEPT_WAITERS,
+    Cause,
+    Waiter,
+    fix,
+    in_trouble,
+    incident,
+)
+from bot.domain.incidents import causes as incident_causes
+from bot.domain.model import PairKey
 from bot.domain.report import PairRow, Report, WebhookView
+from bot.domain.routes import Route, route_for, route_of
+from bot.domain.silences import Silence, silence_for, silence_of_webhook
 from bot.domain.unfired import dispatches
 from bot.domain.webhooks import HealthKind
+
+# What `bot.domain.alerts` is read through: its callers need not know the modules above.
+__all__ = [
+    "KEEP_RESOLVED",
+    "NOT_KEPT",
+    "RESOLVED",
+    "Action",
+    "Alert",
+    "AlertState",
+    "Cause",
+    "Kind",
+    "Member",
+    "Route",
+    "Rules",
+    "Setup",
+    "Silence",
+    "Step",
+    "Waiter",
+    "acknowledge",
+    "apply_silences",
+    "evaluate",
+    "route_for",
+    "silence_for",
+    "silence_of_webhook",
+]
 
 # Resolved alerts are kept this long, so that a click on an old message gets an answer.
 KEEP_RESOLVED = timedelta(days=7)
 _ALERTING = (State.STALE, State.NEVER_VERIFIED)
-# The pairs an incident lists; the message says how many more wait.
-KEPT_WAITERS = 25
 
 
 class Kind(StrEnum):
@@ -62,124 +95,6 @@ class Step(StrEnum):
 class Rules:
     sustain: timedelta
     repeat: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """Pairs matching these globs alert in `channel`, for these on-call groups."""
-
-    channel: str
-    provider: str | None = None
-    consumer: str | None = None
-    oncall_usergroups: tuple[str, ...] = ()
-
-    def matches(self, pair: PairKey) -> bool:
-        return (self.provider is None or fnmatchcase(pair.provider, self.provider)) and (
-            self.consumer is None or fnmatchcase(pair.consumer, self.consumer)
-        )
-
-    def matches_scope(self, scope: Scope) -> bool:
-        """Whether a webhook with `scope` takes this route: each glob matches the name the
-        scope gives that side; a side the scope leaves open matches only an open glob."""
-        return _glob(self.provider, scope.provider) and _glob(self.consumer, scope.consumer)
-
-
-def _glob(pattern: str | None, name: str | None) -> bool:
-    return pattern is None or (name is not None and fnmatchcase(name, pattern))
-
-
-def route_for(pair: PairKey, routes: Sequence[Route], default: Route) -> Route:
-    """The first route that matches `pair`, else the default one."""
-    return next((route for route in routes if route.matches(pair)), default)
-
-
-def route_of(webhook: Webhook, routes: Sequence[Route], default: Route) -> Route:
-    """Where a webhook's incident alerts: the route of its provider (and consumer), else the
-    default one; a webhook for every provider, or for a label, alerts in the default."""
-    return next((route for route in routes if route.matches_scope(webhook.scope)), default)
-
-
-@dataclass(frozen=True, slots=True)
-class Silence:
-    """Quiet for a provider's pairs, or one pair's, until `ends_at`; who asked, and why."""
-
-    id: str
-    provider: str
-    consumer: str | None
-    reason: str
-    by: str
-    starts_at: datetime
-    ends_at: datetime
-    # A silence of one webhook's incident ("Silence 24h" on it): its id, and its name to show.
-    webhook: str | None = None
-    webhook_name: str | None = None
-
-    def covers(self, pair: PairKey, now: datetime) -> bool:
-        return self.in_force(now) and self.names(pair)
-
-    def in_force(self, now: datetime) -> bool:
-        return self.starts_at <= now < self.ends_at
-
-    def names(self, pair: PairKey) -> bool:
-        """Whether `pair` is what this silence is of, whenever it is in force."""
-        if self.webhook is not None:
-            return False
-        return pair.provider == self.provider and self.consumer in (None, pair.consumer)
-
-    def names_webhook(self, uuid: str, scope: Scope) -> bool:
-        """Whether the incident of the webhook `uuid` is what this silence is of: that webhook,
-        or the webhooks of the provider (or the pair) it silences."""
-        if self.webhook is not None:
-            return self.webhook == uuid
-        return scope.provider == self.provider and self.consumer in (None, scope.consumer)
-
-
-def silence_for(pair: PairKey, silences: Sequence[Silence], now: datetime) -> Silence | None:
-    return next((silence for silence in silences if silence.covers(pair, now)), None)
-
-
-def silence_of_webhook(
-    uuid: str, scope: Scope, silences: Sequence[Silence], now: datetime
-) -> Silence | None:
-    found = (s for s in silences if s.in_force(now) and s.names_webhook(uuid, scope))
-    return next(found, None)
-
-
-@dataclass(frozen=True, slots=True)
-class Waiter:
-    """A pair that waits for a verification behind a webhook, as the latest reading saw it."""
-
-    pair: PairKey
-    state: State
-    waiting_since: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Cause:
-    """A failing GitHub-dispatch webhook: an incident of its own, or the root cause of stale
-    pairs that fired (its own incident alerting elsewhere, silenced, or not sustained yet)."""
-
-    webhook: str  # the broker's id
-    name: str
-    repository: str
-    health: str  # e.g. "token dead (401)"
-    since: datetime | None  # the first failed dispatch, or the first publication left unsent
-    incident: bool = False
-    scope: Scope = field(default_factory=Scope)
-    # The pairs behind it, most urgent first: every waiting one (up to KEPT_WAITERS) for an
-    # incident, pending ones included; the stale ones that fired, for a cause only.
-    pairs: tuple[Waiter, ...] = ()
-    waiting: int = 0  # how many pairs wait behind it in all
-    detail: str | None = None  # why it did not fire, and what to run
-    silenced_by: str | None = None
-    fired_at: datetime | None = None
-    resolved_at: datetime | None = None
-    resolution: str | None = None  # what made it healthy: "a Test passed"
-
-    @property
-    def open(self) -> bool:
-        """An incident still firing."""
-        return self.incident and self.resolved_at is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,8 +237,8 @@ def _pairs(
     stale = {row.key: row for row in report.rows if row.state in _ALERTING}
     watch = {pair: state.watch.get(pair, now) for pair in stale}
     views = {view.webhook.uuid: view for view in report.webhooks if dispatches(view.webhook)}
-    state = replace(state, watch=watch, hooks=_hooks(state, views, now))
-    causes = _causes(report)
+    state = replace(state, watch=watch, hooks=in_trouble(state.hooks, views, now))
+    causes = incident_causes(report)
     by_channel: dict[str, list[Member]] = {}
     for pair, row in stale.items():
         member = _member(row, watch[pair], causes, setup.silences, now)
@@ -343,22 +258,6 @@ def _pairs(
         state, step = _channel(state, channel, reading, setup, now)
         actions += step
     return state, actions
-
-
-def _hooks(
-    state: AlertState, views: Mapping[str, WebhookView], now: datetime
-) -> dict[str, datetime]:
-    """Since when each webhook has been failing, or has had a publication waiting for its
-    dispatch, on every reading; a webhook whose executions were not read keeps its clock."""
-    hooks = {}
-    for uuid, view in views.items():
-        health = view.health
-        if health.kind is HealthKind.NOT_CHECKED:
-            if uuid in state.hooks:
-                hooks[uuid] = state.hooks[uuid]
-        elif health.failing or health.unanswered_since is not None:
-            hooks[uuid] = state.hooks.get(uuid, now)
-    return hooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,7 +295,7 @@ def _channel(
         silence = silence_of_webhook(uuid, view.webhook.scope, setup.silences, now)
         sustained = now - state.hooks.get(uuid, now) >= rules.sustain
         if uuid in before or (sustained and silence is None):
-            fired.append(_incident(view, reading.report, before.get(uuid), silence, now))
+            fired.append(incident(view, reading.report, before.get(uuid), silence, now))
     firing = {cause.webhook for cause in fired}
     held, fixed = [], []
     for uuid, cause in before.items():
@@ -406,7 +305,7 @@ def _channel(
         if now_seen is not None and now_seen.health.kind is HealthKind.NOT_CHECKED:
             held.append(cause)  # not read this time: neither firing nor healthy
         else:
-            fixed.append(_fixed(cause, now_seen, reading.report, now))
+            fixed.append(fix(cause, now_seen, reading.report, now))
     shown = firing | {cause.webhook for cause in held}
     explaining = [
         _explaining(reading.causes[uuid], [m for m in due if m.cause == uuid])
@@ -445,68 +344,6 @@ def _fired_order(cause: Cause) -> tuple[datetime, str]:
     return cause.fired_at or datetime.min.replace(tzinfo=UTC), cause.name
 
 
-def _incident(
-    view: WebhookView,
-    report: Report,
-    before: Cause | None,
-    silence: Silence | None,
-    now: datetime,
-) -> Cause:
-    """The incident of a failing webhook, as this reading sees it."""
-    webhook, health = view.webhook, view.health
-    waiting = _waiters(webhook, report)
-    assert webhook.target is not None  # only GitHub dispatches are incidents
-    return Cause(
-        webhook.uuid,
-        webhook.name,
-        webhook.target.slug,
-        health.describe(),
-        health.since,
-        incident=True,
-        scope=webhook.scope,
-        pairs=tuple(waiting[:KEPT_WAITERS]),
-        waiting=len(waiting),
-        detail=health.unfired.explain() if health.unfired else None,
-        silenced_by=silence.id if silence else None,
-        fired_at=before.fired_at if before else now,
-    )
-
-
-def _fixed(cause: Cause, view: WebhookView | None, report: Report, now: datetime) -> Cause:
-    """An incident healthy again at this reading, with the pairs that still wait behind it."""
-    if view is None:
-        return replace(cause, resolved_at=now, resolution="the webhook was deleted")
-    health = view.health
-    if cause.detail is not None:  # it did not fire: did it, since?
-        fired = health.last_run is not None and cause.since and health.last_run >= cause.since
-        said = "it fired" if fired else "no publication waits for it any more"
-    elif health.tested is not None:
-        said = "a Test passed"
-    elif health.kind is HealthKind.OK:
-        said = "a real dispatch succeeded"
-    elif health.kind is HealthKind.DISABLED:
-        said = "it was disabled"
-    else:
-        said = "no dispatch of it fails any more"
-    waiting = _waiters(view.webhook, report)
-    return replace(
-        cause,
-        resolved_at=now,
-        resolution=said,
-        pairs=tuple(waiting[:KEPT_WAITERS]),
-        waiting=len(waiting),
-    )
-
-
-def _waiters(webhook: Webhook, report: Report) -> list[Waiter]:
-    """The pairs behind `webhook` whose latest pact waits for a verification, most urgent
-    first."""
-    return [
-        Waiter(row.key, row.state, row.freshness.waiting_since)
-        for row in report.waiting_behind(webhook)
-    ]
-
-
 def _explaining(cause: Cause, members: list[Member]) -> Cause:
     """A failing webhook as the cause of the stale pairs that fired here."""
     pairs = tuple(Waiter(m.pair, m.state, m.waiting_since) for m in members)
@@ -541,21 +378,6 @@ def _member(
         silence.id if silence else None,
         row.freshness.waiting_since,
     )
-
-
-def _causes(report: Report) -> dict[str, Cause]:
-    return {
-        view.webhook.uuid: Cause(
-            view.webhook.uuid,
-            view.webhook.name,
-            view.webhook.target.slug,
-            view.health.describe(),
-            view.health.since,
-            scope=view.webhook.scope,
-        )
-        for view in report.failing_webhooks
-        if view.webhook.target is not None
-    }
 
 
 def _reminders(

@@ -78,7 +78,9 @@ class Broker:
         if self.fixed is not None:
             executions.append(Execution(self.fixed, OK))
         webhook = dispatch_webhook(HOOK, "Verify orders-api", "orders-api", "orders-api")
-        snapshot = Snapshot(now, tuple(records), (webhook,), {HOOK: tuple(executions)}, triggers)
+        # A webhook that covers no pair has no status read: its executions are unknown.
+        read = {HOOK: tuple(executions)} if records else {}
+        snapshot = Snapshot(now, tuple(records), (webhook,), read, triggers)
         tests = {HOOK: self.tested} if self.tested else {}
         return build_report(snapshot, Config().rules(), now, tests=tests)
 
@@ -307,3 +309,16 @@ def test_pairs_keep_their_routes_the_incident_takes_its_providers() -> None:
     assert [m.pair for m in channels["C0WEB"].members] == [WEB]
     assert channels["C0WEB"].causes[0].incident is False  # the cause, shown where the pair is
     assert channels["C0ORDERS"].causes[0].incident is True
+
+
+def test_a_reading_that_could_not_read_the_webhook_neither_fixes_nor_restarts_it() -> None:
+    run = Run()
+    run.broker.died = T0
+    run.broker.publish(WEB, T0)
+    run.read(7)
+    published, run.broker.published = run.broker.published, {}  # no pair: nothing read of it
+
+    assert run.read(3) == []
+    assert run.firing()[0].causes[0].open
+    run.broker.published = published
+    assert run.read(1) == []  # still the same incident, its clock kept
