@@ -276,7 +276,6 @@ def _channel(
 ) -> tuple[AlertState, list[Action]]:
     """The channel's firing alert after this reading: joined, left, fixed, resolved or newly
     fired."""
-    rules = setup.rules
     current = next(
         (a for a in state.alerts if a.channel == channel and a.kind is Kind.PAIRS and a.firing),
         None,
@@ -286,26 +285,11 @@ def _channel(
     due = [
         m
         for m in reading.stale
-        if m.pair in inside or (now - m.stale_since >= rules.sustain and not m.silenced_by)
+        if m.pair in inside or (now - m.stale_since >= setup.rules.sustain and not m.silenced_by)
     ]
     due.sort(key=lambda m: (m.cause is None, m.pair))
-    fired = []
-    for view in reading.failing:
-        uuid = view.webhook.uuid
-        silence = silence_of_webhook(uuid, view.webhook.scope, setup.silences, now)
-        sustained = now - state.hooks.get(uuid, now) >= rules.sustain
-        if uuid in before or (sustained and silence is None):
-            fired.append(incident(view, reading.report, before.get(uuid), silence, now))
+    fired, held, fixed = _incidents(state, before, reading, setup, now)
     firing = {cause.webhook for cause in fired}
-    held, fixed = [], []
-    for uuid, cause in before.items():
-        if uuid in firing:
-            continue
-        now_seen = reading.views.get(uuid)
-        if now_seen is not None and now_seen.health.kind is HealthKind.NOT_CHECKED:
-            held.append(cause)  # not read this time: neither firing nor healthy
-        else:
-            fixed.append(fix(cause, now_seen, reading.report, now))
     shown = firing | {cause.webhook for cause in held}
     explaining = [
         _explaining(reading.causes[uuid], [m for m in due if m.cause == uuid])
@@ -338,6 +322,35 @@ def _channel(
     if not actions and _looks(changed) != _looks(current):
         actions.append(_action(current, Step.UPDATE, now))
     return state.with_alert(changed), actions
+
+
+def _incidents(
+    state: AlertState,
+    before: Mapping[str, Cause],
+    reading: _Reading,
+    setup: Setup,
+    now: datetime,
+) -> tuple[list[Cause], list[Cause], list[Cause]]:
+    """The channel's webhook incidents after this reading: firing (new ones once sustained and
+    not silenced), held (their webhook not read this time) and fixed (healthy again)."""
+    fired = []
+    for view in reading.failing:
+        uuid = view.webhook.uuid
+        silence = silence_of_webhook(uuid, view.webhook.scope, setup.silences, now)
+        sustained = now - state.hooks.get(uuid, now) >= setup.rules.sustain
+        if uuid in before or (sustained and silence is None):
+            fired.append(incident(view, reading.report, before.get(uuid), silence, now))
+    firing = {cause.webhook for cause in fired}
+    held, fixed = [], []
+    for uuid, cause in before.items():
+        if uuid in firing:
+            continue
+        seen = reading.views.get(uuid)
+        if seen is not None and seen.health.kind is HealthKind.NOT_CHECKED:
+            held.append(cause)  # not read this time: neither firing nor healthy
+        else:
+            fixed.append(fix(cause, seen, reading.report, now))
+    return fired, held, fixed
 
 
 def _fired_order(cause: Cause) -> tuple[datetime, str]:
