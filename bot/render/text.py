@@ -238,7 +238,7 @@ def _webhook_json(view: WebhookView, report: Report) -> dict[str, Any]:
         "last_run": health.last_run.isoformat() if health.last_run else None,
         "failing_since": health.since.isoformat() if health.since else None,
         "target_status": answer.status if answer else None,
-        "description_of_health": health.describe(),
+        "health_text": health.describe(),
         "did_not_fire": {
             "consumer": unfired.pair.consumer,
             "provider": unfired.pair.provider,

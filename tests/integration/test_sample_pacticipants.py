@@ -104,10 +104,8 @@ def test_a_branch_exists_once_a_version_is_on_it(get: Any, broker: SampleBroker)
     get("/pacticipants/P/branches/feature-x", 404)
 
 
-def test_a_new_provider_without_versions_has_no_main_branch_and_its_pact_triggers_nothing(
-    get: Any, broker: SampleBroker
-) -> None:
-    world = broker.world
+def new_provider(world: World) -> World:
+    """A webhook for N, a provider nobody built; C publishes its first pact with N."""
     world.add_webhook(
         "newProviderHookAbCdEfGh",
         provider="N",
@@ -115,6 +113,13 @@ def test_a_new_provider_without_versions_has_no_main_branch_and_its_pact_trigger
         created_at=at("09:00:00"),
     )
     world.publish("C", "N", "1.3.0", at=at("09:58:50"), content="n1")
+    return world
+
+
+def test_a_new_provider_without_versions_has_no_main_branch_and_its_pact_triggers_nothing(
+    get: Any, broker: SampleBroker
+) -> None:
+    world = new_provider(broker.world)
 
     provider = get("/pacticipants/N")
     triggered = get("/pacticipants/C")  # the consumer's version is there: it published
@@ -131,14 +136,7 @@ def test_a_new_provider_without_versions_has_no_main_branch_and_its_pact_trigger
 def test_the_provider_main_branch_version_makes_the_next_publication_fire(
     get: Any, broker: SampleBroker
 ) -> None:
-    world = broker.world
-    world.add_webhook(
-        "newProviderHookAbCdEfGh",
-        provider="N",
-        url="https://api.github.com/repos/example-org/N/dispatches",
-        created_at=at("09:00:00"),
-    )
-    world.publish("C", "N", "1.3.0", at=at("09:58:50"), content="n1")
+    world = new_provider(broker.world)
     world.version("N", "0.1.0", branch="main", at=at("09:58:51"))
     world.publish("C", "N", "1.3.1", at=at("09:58:52"), content="n1")  # unchanged: fires
 
