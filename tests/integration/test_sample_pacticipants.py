@@ -119,7 +119,7 @@ def new_provider(world: World) -> World:
 def test_a_new_provider_without_versions_has_no_main_branch_and_its_pact_triggers_nothing(
     get: Any, broker: SampleBroker
 ) -> None:
-    world = new_provider(broker.world)
+    new_provider(broker.world)
 
     provider = get("/pacticipants/N")
     triggered = get("/pacticipants/C")  # the consumer's version is there: it published
