@@ -31,7 +31,8 @@ _EXIT_CODES = """exit codes:
      they wait on fails or did not fire
   1  a pair is stale or never verified, or a webhook it waits on fails (401, 403, 404, ...)
      or did not fire (with --freshness-only: only the pairs count)
-  2  pactbot cannot tell: bad config, broker error, unknown pacticipant"""
+  2  pactbot cannot tell: bad config, broker error, unknown pacticipant; with
+     --require-webhooks, also when the credentials may not read the webhooks or labels"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,6 +109,12 @@ def _add_check(commands: Commands, common: argparse.ArgumentParser) -> None:
         "--freshness-only",
         action="store_true",
         help="fail on stale or never verified pairs only, not on failing webhooks",
+    )
+    check.add_argument(
+        "--require-webhooks",
+        action="store_true",
+        help="exit 2 when the credentials may not read the webhooks, their executions or "
+        "labels (without it, the pairs are judged and what was not visible is said)",
     )
     check.set_defaults(run=_check)
 
@@ -220,6 +227,7 @@ def _check(args: argparse.Namespace) -> int:
             policy=Policy(args.policy) if args.policy else None,
             output=commands.Format(args.format),
             freshness_only=args.freshness_only,
+            require_webhooks=args.require_webhooks,
         )
     )
 

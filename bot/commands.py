@@ -64,9 +64,11 @@ async def check(
     policy: Policy | None = None,
     output: Format = Format.TEXT,
     freshness_only: bool = False,
+    require_webhooks: bool = False,
 ) -> int:
     """Exit 0 when no selected pair is stale or never verified and no webhook they wait on
-    fails or did not fire (`freshness_only`: the pairs alone), 1 otherwise."""
+    fails or did not fire (`freshness_only`: the pairs alone), 1 otherwise; 2 when a part of
+    the broker could not be read and `require_webhooks` asks for all of it."""
     report = await _report(context, consumer, provider, max_age, policy)
     gate = text.Gate(webhooks=not freshness_only)
     if output is Format.JSON:
@@ -77,6 +79,12 @@ async def check(
         context.out.write(text.github_annotations(report, gate))
         if context.step_summary is not None:
             _append_summary(context, context.step_summary, text.github_summary(report))
+    if require_webhooks and report.blind:
+        context.err.write(
+            "pactbot: cannot tell whether the webhooks work (--require-webhooks): "
+            f"{report.notes[0]}\n"
+        )
+        return 2
     return 0 if gate.passes(report) else 1
 
 

@@ -15,17 +15,27 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
 
+from bot.broker import convert
 from bot.broker.client import BrokerClient
-from bot.broker.snapshot import read_webhooks
+from bot.broker.partial import Sight
+from bot.broker.schema import WebhookResource
 from bot.config import Config
 from bot.domain.lint import lint_all
-from bot.errors import BrokerError, PactbotError, SlackError
+from bot.domain.model import PairKey, Unseen
+from bot.domain.sight import NEEDS, permission
+from bot.errors import BrokerError, BrokerForbidden, PactbotError, SlackError
 from bot.retry import Sleep
 from bot.service.metrics import Metrics
 from bot.service.slack_client import build_client
 from bot.settings import BrokerSettings, ServiceSettings, SlackSettings
 from bot.store.factory import open_store, redact
 
+# The pairs looked at for a webhook status that lists a dispatch whose logs to read.
+_LOOKED_AT = 5
+_CONTRACTS = (
+    "freshness needs it: give the token's user permission to read contract data (PactFlow: "
+    "contract_data:read:* or contract_data:manage:team)"
+)
 _READ_ONLY = (
     "the token is read-only: /pact test and /pact diagnose need a read/write one (PactFlow: "
     "'Read/write token (CI)'; open-source broker: the read/write basic-auth user)"
@@ -87,8 +97,78 @@ async def _broker(setup: Setup, clock: Callable[[], datetime], sleep: Sleep) -> 
             await client.index()
         except BrokerError as error:
             return [Check(Status.FAIL, "broker", str(error))]
-        reached = Check(Status.OK, "broker", f"{settings.base_url} answers and lets pactbot read")
-        return [reached, await _test_permission(client), *await _lint(client, setup)]
+        found = await _reads(client)
+        if found.read is None:
+            return found.refused
+        said = f"{settings.base_url} answers and lets pactbot read {found.read}"
+        reached = Check(Status.OK, "broker", said)
+        lint = _lint(found.webhooks, setup) if found.webhooks is not None else []
+        return [reached, *found.refused, await _test_permission(client), *lint]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    read: str | None  # what answered, in words; None when freshness cannot be read
+    refused: list[Check]  # a failing line per read refused
+    webhooks: list[WebhookResource] | None  # None when their list was refused
+
+
+async def _reads(client: BrokerClient) -> _Reads:
+    """Make once each read `pactbot serve` makes, and name the permission each refused one
+    needs. The dashboard and the matrix are needed; the rest only explains freshness."""
+    try:
+        rows = await client.dashboard_page(1, _LOOKED_AT)
+        if rows:
+            await client.matrix([PairKey(rows[0].consumer, rows[0].provider)], 1)
+    except BrokerForbidden as error:
+        return _Reads(None, [Check(Status.FAIL, "broker", f"{error}; {_CONTRACTS}")], None)
+    except BrokerError as error:
+        return _Reads(None, [Check(Status.FAIL, "broker", str(error))], None)
+    sight = Sight()
+    links = await sight.optional(client.webhook_links(), Unseen.WEBHOOKS)
+    read = [
+        await sight.optional(client.webhook(link.href), Unseen.WEBHOOK, link.name)
+        for link in links or ()
+    ]
+    webhooks = [webhook for webhook in read if webhook is not None]
+    entries = []
+    for row in rows:  # the first pair whose webhook status lists a dispatch, for its logs
+        found = await sight.optional(client.webhook_status(row.webhook_status), Unseen.STATUS)
+        entries = found.embedded.triggered_webhooks if found else []
+        if entries or found is None:
+            break
+    if entries:
+        await sight.optional(client.triggered_webhook_logs(entries[0].links.logs.href), Unseen.LOGS)
+    labels = [
+        link
+        for webhook in webhooks
+        for link in (webhook.links.consumers, webhook.links.providers)
+        if link is not None
+    ]
+    if labels:
+        await sight.optional(client.labelled(labels[0].href), Unseen.LABELS)
+    made = {
+        Unseen.WEBHOOKS: True,
+        Unseen.WEBHOOK: bool(links),
+        Unseen.STATUS: bool(rows),
+        Unseen.LOGS: bool(entries),
+        Unseen.LABELS: bool(labels),
+    }
+    refused = {blind.what for blind in sight.blind}
+    answered = [NEEDS[what][0] for what, tried in made.items() if tried and what not in refused]
+    words = "the dashboard and the matrix (contract data)"
+    if answered:
+        words += f", {', '.join(answered)} (webhooks)"
+    checks = [
+        Check(
+            Status.FAIL,
+            "read",
+            f"{NEEDS[blind.what][0]}: refused ({blind.status} at {blind.path}): "
+            f"{permission(blind)}",
+        )
+        for blind in sight.blind
+    ]
+    return _Reads(words, checks, webhooks if links is not None else None)
 
 
 async def _test_permission(client: BrokerClient) -> Check:
@@ -108,11 +188,8 @@ async def _test_permission(client: BrokerClient) -> Check:
     return Check(Status.OK, "test", "the token may run the webhook Test (asked without one)")
 
 
-async def _lint(client: BrokerClient, setup: Setup) -> list[Check]:
-    try:
-        webhooks = [webhook for webhook, _ in await read_webhooks(client, setup.github_api_url)]
-    except BrokerError as error:
-        return [Check(Status.FAIL, "lint", str(error))]
+def _lint(resources: list[WebhookResource], setup: Setup) -> list[Check]:
+    webhooks = [convert.to_webhook(resource, setup.github_api_url) for resource in resources]
     findings = lint_all(webhooks)
     if not findings:
         return [Check(Status.OK, "lint", f"{len(webhooks)} webhooks, nothing to fix")]

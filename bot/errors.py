@@ -78,14 +78,16 @@ class BrokerAuthRejected(BrokerError):
 class BrokerForbidden(BrokerError):
     def __init__(self, url: str, action: str, hint: str) -> None:
         super().__init__(f"the Pact Broker refused to {action} (403) at {url}: {hint}")
+        self.url = url
 
 
 class BrokerNotFound(BrokerError):
-    def __init__(self, subject: str, closest: Sequence[str] = ()) -> None:
+    def __init__(self, subject: str, closest: Sequence[str] = (), *, url: str = "") -> None:
         message = f"the Pact Broker has no {subject}"
         if closest:
             message += "; closest: " + ", ".join(closest)
         super().__init__(message)
+        self.url = url  # where the broker said 404, when a request was made
 
 
 class BrokerServerError(BrokerError):

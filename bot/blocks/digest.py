@@ -38,7 +38,7 @@ def build_digest(
     """The digest of `report` for `day`: the channel message, then its thread replies; with
     `lint` (once a week), the webhooks' lint findings too."""
     title = _title(day)
-    head = [kit.header(title), kit.context(summary(report)), *verdict(report)]
+    head = [kit.header(title), kit.context(summary(report)), *verdict(report), *unseen(report)]
     firing = [alert for alert in alerts if alert.firing]
     if firing:
         head.append(kit.section("\n".join(_alert_line(alert, report.taken_at) for alert in firing)))
@@ -61,8 +61,23 @@ def verdict(report: Report) -> list[Block]:
     if not report.rows:
         return [kit.section(no_pairs())]
     if not report.problems and not report.failing_webhooks:
-        return [kit.section(":white_check_mark: Nothing waits too long for a verification.")]
+        # Not "all is well" when the webhooks could not all be read: said just below.
+        partly = "; the webhooks' health is partly unknown" if report.notes else ""
+        return [
+            kit.section(f":white_check_mark: Nothing waits too long for a verification{partly}.")
+        ]
     return []
+
+
+def unseen(report: Report) -> list[Block]:
+    """What pactbot could not read of the broker, and what permission would show it."""
+    if not report.notes:
+        return []
+    lines = [
+        ":see_no_evil: *Not visible to pactbot*",
+        *(f"• {mrkdwn.escape(n)}" for n in report.notes),
+    ]
+    return [kit.section(text) for text in pack_lines(lines)][:2]
 
 
 def rotated_blocks(rotated: Rotated, report: Report) -> list[Block]:

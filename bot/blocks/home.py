@@ -19,6 +19,7 @@ def build_home(report: Report, rotated: Rotated = NONE_ROTATED) -> dict[str, Any
         kit.header("Pact freshness"),
         kit.context(digest.summary(report)),
         *digest.verdict(report),
+        *digest.unseen(report),
         *digest.rotated_blocks(rotated, report),
         kit.actions(kit.button("Refresh", kit.HOME_REFRESH, "refresh")),
     ]

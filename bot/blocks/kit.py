@@ -20,6 +20,7 @@ from bot.domain.freshness import State
 from bot.domain.lint import Finding
 from bot.domain.model import PairKey, Webhook
 from bot.domain.report import PairRow, WebhookView
+from bot.domain.sight import NO_PERMISSION
 from bot.duration import format_duration
 
 # Every action id a pactbot message or view carries; bot/slack/listeners register each one.
@@ -142,7 +143,7 @@ def pair_details(row: PairRow) -> str:
         parts.append(f"waiting {format_duration(freshness.waited)}")
     view = row.main_webhook
     if view is None:
-        parts.append("no webhook")
+        parts.append(f"webhook: {NO_PERMISSION}" if row.unseen else "no webhook")
     elif view.webhook.target is None:
         # Not a GitHub dispatch (a CI server, a chat notification): say where it goes.
         host = urlsplit(view.webhook.url).hostname or view.webhook.url

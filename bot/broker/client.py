@@ -111,12 +111,16 @@ class BrokerClient:
         items: list[schema.DashboardItem] = []
         page = 1
         while True:
-            url = f"{self.base_url}/dashboard?page={page}&size={page_size}"
-            rows = (await self._dashboard_page(url)).items
+            rows = await self.dashboard_page(page, page_size)
             items.extend(rows)
             if len(rows) < page_size:
                 return items
             page += 1
+
+    async def dashboard_page(self, page: int, size: int) -> list[schema.DashboardItem]:
+        """One page of dashboard rows."""
+        url = f"{self.base_url}/dashboard?page={page}&size={size}"
+        return (await self._dashboard_page(url)).items
 
     async def matrix(self, pairs: Sequence[PairKey], limit: int) -> schema.Matrix:
         """Matrix rows between the pacticipants of `pairs` (name-only selectors, cvpv)."""
@@ -128,9 +132,13 @@ class BrokerClient:
 
     async def webhooks(self) -> list[schema.WebhookResource]:
         """Every webhook: the list holds links only, so each one is read too."""
-        url = await self.link("pb:webhooks")
-        links = (await self._get(url, "GET /webhooks", schema.WebhookList)).links.webhooks
+        links = await self.webhook_links()
         return list(await asyncio.gather(*(self.webhook(link.href) for link in links)))
+
+    async def webhook_links(self) -> list[schema.Link]:
+        """The list of webhooks: a link to each."""
+        url = await self.link("pb:webhooks")
+        return (await self._get(url, "GET /webhooks", schema.WebhookList)).links.webhooks
 
     async def webhook(self, href: str) -> schema.WebhookResource:
         return await self._get(self._reroot(href), "GET /webhooks/{uuid}", schema.WebhookResource)
@@ -298,7 +306,7 @@ class BrokerClient:
             raise BrokerForbidden(url, "answer", "the credentials may not read this resource")
         if status == 404:
             said = answers.broker_says(response)
-            raise BrokerNotFound(f"{endpoint} at {url}" + (f" ({said})" if said else ""))
+            raise BrokerNotFound(f"{endpoint} at {url}" + (f" ({said})" if said else ""), url=url)
         if 300 <= status < 400:
             where = response.headers.get("location", "elsewhere")
             raise BrokerBadResponse(

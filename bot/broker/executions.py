@@ -22,6 +22,7 @@ from typing import TypeVar
 from bot.broker import convert, schema
 from bot.broker.client import BrokerClient
 from bot.broker.hal import last_segment
+from bot.broker.partial import Sight
 from bot.domain.model import (
     Execution,
     Labelled,
@@ -29,6 +30,7 @@ from bot.domain.model import (
     PairRecord,
     TargetAnswer,
     Trigger,
+    Unseen,
     Webhook,
 )
 from bot.domain.unfired import checked_pairs
@@ -47,6 +49,7 @@ class History:
 
     executions: dict[str, tuple[Execution, ...]]  # per webhook, oldest first
     triggers: dict[PairKey, tuple[Trigger, ...]]  # per pair whose status was read
+    unread: frozenset[str]  # the webhooks none of whose statuses the broker let pactbot read
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,7 @@ async def read_executions(
     status_link: Callable[[PairKey], str],
     first_pacts: dict[PairKey, str],
     reading: Reading,
+    sight: Sight,
 ) -> History:
     """The known real executions of each of `webhooks`, and the triggers of the pairs read;
     `status_link` gives a pair's webhook status (only the few pairs read are asked for)."""
@@ -83,25 +87,37 @@ async def read_executions(
         for key in checked_pairs(webhook, awaiting, reading.now, reading.grace, labelled)
     }
     pairs = sorted({pair for both in chosen.values() for pair in both} | checked)
-    read = await asyncio.gather(*(client.webhook_status(status_link(pair)) for pair in pairs))
-    statuses = dict(zip(pairs, read, strict=True))
+    read = await asyncio.gather(
+        *(
+            sight.optional(client.webhook_status(status_link(pair)), Unseen.STATUS, str(pair))
+            for pair in pairs
+        )
+    )
+    statuses = {pair: status for pair, status in zip(pairs, read, strict=True) if status}
     by_uuid = {webhook.uuid: webhook for webhook in webhooks}
+    readable = {
+        uuid: [statuses[pair] for pair in both if pair in statuses] for uuid, both in chosen.items()
+    }
     histories = await asyncio.gather(
         *(
             _executions(
                 client,
                 uuid,
-                [statuses[pair] for pair in both],
+                found,
                 _dating(by_uuid[uuid], records, first_pacts, labelled),
+                sight,
             )
-            for uuid, both in chosen.items()
+            for uuid, found in readable.items()
+            if found
         )
     )
     triggers = {
         pair: tuple(convert.to_trigger(entry) for entry in status.embedded.triggered_webhooks)
         for pair, status in statuses.items()
     }
-    return History(dict(zip(chosen, histories, strict=True)), triggers)
+    read_for = [uuid for uuid, found in readable.items() if found]
+    unread = frozenset(uuid for uuid, found in readable.items() if not found)
+    return History(dict(zip(read_for, histories, strict=True)), triggers, unread)
 
 
 def _dating(
@@ -126,18 +142,24 @@ async def _executions(
     uuid: str,
     statuses: Sequence[schema.TriggeredWebhookList],
     first_pact: str | None,
+    sight: Sight,
 ) -> tuple[Execution, ...]:
     found = {entry.links.logs.href: entry for status in statuses for entry in _ran(status, uuid)}
     entries = sorted(found.values(), key=lambda entry: entry.triggered_at)
     if entries and entries[-1].status not in _FAILED:
         return tuple(_by_status(entry) for entry in entries)
-    earlier = await _optional(client.triggered_webhooks(first_pact)) if first_pact else None
+    earlier = (
+        await _optional(client.triggered_webhooks(first_pact), sight, Unseen.STATUS, uuid)
+        if first_pact
+        else None
+    )
     known = {entry.links.logs.href: entry for entry in (*_ran(earlier, uuid), *entries)}
     ordered = sorted(known.values(), key=lambda entry: entry.triggered_at)
     if not ordered:
         return ()
     *older, newest = ordered
-    logs = await _optional(_logs(client, newest)) if newest.status in _FAILED else None
+    failed = newest.status in _FAILED
+    logs = await _optional(_logs(client, newest), sight, Unseen.LOGS, uuid) if failed else None
     executions = [_by_status(entry) for entry in older] + (logs or [_by_status(newest)])
     return tuple(sorted(executions, key=lambda execution: execution.at))
 
@@ -153,10 +175,13 @@ async def _logs(client: BrokerClient, entry: schema.TriggeredWebhook) -> list[Ex
     return [convert.to_execution(logged) for logged in logs.executions]
 
 
-async def _optional(read: Awaitable[Found]) -> Found | None:
-    """A read that only sharpens the picture: its failure must not lose the whole snapshot."""
+async def _optional(
+    read: Awaitable[Found], sight: Sight, what: Unseen, subject: str
+) -> Found | None:
+    """A read that only sharpens the picture: its failure must not lose the whole snapshot;
+    a refusal is said, other failures logged."""
     try:
-        return await read
+        return await sight.optional(read, what, subject)
     except BrokerAuthRejected:
         raise
     except BrokerError as error:

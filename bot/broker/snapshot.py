@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 from bot.broker import convert, schema
 from bot.broker.client import BrokerClient
 from bot.broker.executions import Reading, read_executions
+from bot.broker.hal import last_segment
+from bot.broker.partial import Sight
 from bot.broker.waiting import read_waiting
 from bot.domain.model import (
     Labelled,
@@ -35,6 +37,7 @@ from bot.domain.model import (
     ProviderVersions,
     Snapshot,
     Trigger,
+    Unseen,
     Webhook,
 )
 from bot.domain.report import GRACE
@@ -70,11 +73,12 @@ async def read_snapshot(
         for key, item in items.items()
         if item.latest_verification_result is None
     }
+    sight = Sight()
     waiting, read = await asyncio.gather(
-        read_waiting(client, published), read_webhooks(client, github_api_url)
+        read_waiting(client, published), read_webhooks(client, github_api_url, sight)
     )
     webhooks = [webhook for webhook, _ in read]
-    labelled = await read_labels(client, read)
+    labelled = await read_labels(client, read, sight)
     records = tuple(
         convert.to_record(key, item, waiting[key].history if key in waiting else None)
         for key, item in items.items()
@@ -88,27 +92,51 @@ async def read_snapshot(
         lambda key: items[key].webhook_status,
         first_pacts,
         reading,
+        sight,
     )
     providers = await read_providers(client, webhooks, records, history.triggers, reading)
     return Snapshot(
-        now, records, tuple(webhooks), history.executions, history.triggers, providers, labelled
+        now,
+        records,
+        tuple(webhooks),
+        history.executions,
+        history.triggers,
+        providers,
+        labelled,
+        tuple(sight.blind),
+        history.unread,
     )
 
 
 async def read_webhooks(
-    client: BrokerClient, github_api_url: str
+    client: BrokerClient, github_api_url: str, sight: Sight | None = None
 ) -> list[tuple[Webhook, schema.WebhookResource]]:
-    """Every webhook, as pactbot sees it and as the broker gave it."""
-    return [
-        (convert.to_webhook(resource, github_api_url), resource)
-        for resource in await client.webhooks()
-    ]
+    """Every webhook, as pactbot sees it and as the broker gave it; with a `sight`, those the
+    credentials may read (the rest is said as unseen), else all of them or the error."""
+    if sight is None:
+        resources = await client.webhooks()
+    else:
+        links = await sight.optional(client.webhook_links(), Unseen.WEBHOOKS) or []
+        found = await asyncio.gather(
+            *(
+                sight.optional(
+                    client.webhook(link.href),
+                    Unseen.WEBHOOK,
+                    link.name or last_segment(link.href),
+                    gone_ok=True,  # deleted since the list was read
+                )
+                for link in links
+            )
+        )
+        resources = [resource for resource in found if resource is not None]
+    return [(convert.to_webhook(resource, github_api_url), resource) for resource in resources]
 
 
 async def read_labels(
-    client: BrokerClient, read: Sequence[tuple[Webhook, schema.WebhookResource]]
+    client: BrokerClient, read: Sequence[tuple[Webhook, schema.WebhookResource]], sight: Sight
 ) -> Labelled:
-    """The pacticipants of each label a webhook is scoped by, from the webhook's own links."""
+    """The pacticipants of each label a webhook is scoped by, from the webhook's own links; a
+    label that cannot be read matches no pair, and is said as unseen."""
     links: dict[str, str] = {}
     for webhook, resource in read:
         sides = (
@@ -119,8 +147,14 @@ async def read_labels(
             if label and link is not None:
                 links.setdefault(label, link.href)
     labels = sorted(links)
-    names = await asyncio.gather(*(client.labelled(links[label]) for label in labels))
-    return {label: frozenset(found) for label, found in zip(labels, names, strict=True)}
+    names = await asyncio.gather(
+        *(sight.optional(client.labelled(links[label]), Unseen.LABELS, label) for label in labels)
+    )
+    return {
+        label: frozenset(found)
+        for label, found in zip(labels, names, strict=True)
+        if found is not None
+    }
 
 
 async def read_providers(

@@ -43,7 +43,6 @@ from bot.domain.report import PairRow, Report, WebhookView
 from bot.domain.routes import Route, route_for, route_of
 from bot.domain.silences import Silence, silence_for, silence_of_webhook
 from bot.domain.unfired import dispatches
-from bot.domain.webhooks import HealthKind
 
 # What `bot.domain.alerts` is read through: its callers need not know the modules above.
 __all__ = [
@@ -346,7 +345,7 @@ def _incidents(
         if uuid in firing:
             continue
         seen = reading.views.get(uuid)
-        if seen is not None and seen.health.kind is HealthKind.NOT_CHECKED:
+        if seen is not None and not seen.health.kind.read:
             held.append(cause)  # not read this time: neither firing nor healthy
         else:
             fixed.append(fix(cause, seen, reading.report, now))

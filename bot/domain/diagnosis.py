@@ -50,6 +50,7 @@ class Verdict(StrEnum):
     DISPATCH_FAILS = "the dispatch fails"
     UNKNOWN = "cannot tell without the Test"
     NO_WEBHOOK = "no webhook reaches this provider"
+    UNSEEN = "the webhooks cannot be read with these credentials"
     HEALTHY = "all healthy"
 
 
@@ -109,7 +110,8 @@ def diagnose(facts: Facts, now: datetime) -> Diagnosis:
 def _verdict(facts: Facts, linted: set[Lint]) -> Verdict:
     view, test = facts.webhook, facts.test
     if view is None:
-        return Verdict.NO_WEBHOOK
+        unseen = any(row.unseen for row in facts.pairs)
+        return Verdict.UNSEEN if unseen else Verdict.NO_WEBHOOK
     # Without a Test, the newest real execution says what the target answers.
     kind = test.kind if test else view.health.kind
     if kind is HealthKind.TOKEN_DEAD:
@@ -171,6 +173,10 @@ _NEXT_STEPS = {
         "verification, not on every publish."
     ),
     Verdict.UNKNOWN: "Diagnose again in a minute: the Test says what the target answers now.",
+    Verdict.UNSEEN: (
+        "Give the token's user permission to read webhooks (PactFlow: webhook:manage:team or "
+        "webhook:manage:*), or use credentials that have it, then diagnose again."
+    ),
 }
 
 

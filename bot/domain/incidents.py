@@ -66,7 +66,7 @@ def in_trouble(
     found = {}
     for uuid, view in views.items():
         health = view.health
-        if health.kind is HealthKind.NOT_CHECKED:
+        if not health.kind.read:
             if uuid in since:
                 found[uuid] = since[uuid]
         elif health.failing or health.unanswered_since is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from types import MappingProxyType
 
 # Events after which the broker expects a provider verification: a webhook listening to one of
@@ -217,6 +218,27 @@ class ProviderVersions:
     main_branch_version: bool  # a version on the main branch exists
 
 
+class Unseen(StrEnum):
+    """A part of the broker pactbot reads only to explain freshness, not to judge it."""
+
+    WEBHOOKS = "webhooks"  # the list of webhooks
+    WEBHOOK = "webhook"  # one webhook
+    STATUS = "webhook_status"  # a pair's webhook status: the executions
+    LOGS = "logs"  # a triggered webhook's logs: what the target answered
+    LABELS = "labels"  # the pacticipants with a label
+
+
+@dataclass(frozen=True, slots=True)
+class Blind:
+    """A read the broker refused (403, or 404 where the resource is optional): what, where
+    (the URL's path), its status, and what it was about (a webhook, a pair, a label)."""
+
+    what: Unseen
+    path: str
+    status: int
+    subject: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything read from the broker in one pass."""
@@ -231,3 +253,7 @@ class Snapshot:
     # For providers a webhook did not fire for: why the broker had nothing to fire for.
     providers: Mapping[str, ProviderVersions] = field(default_factory=dict)
     labelled: Labelled = field(default_factory=lambda: NO_LABELS)
+    # What the credentials could not read: freshness stands, these parts are unknown.
+    blind: tuple[Blind, ...] = ()
+    # The webhooks whose executions could not be read (their statuses were refused).
+    unread: frozenset[str] = frozenset()

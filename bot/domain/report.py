@@ -11,7 +11,17 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from bot.domain.freshness import Freshness, Rule, State, assess
-from bot.domain.model import NO_LABELS, Labelled, PairKey, PairRecord, Scope, Snapshot, Webhook
+from bot.domain.model import (
+    NO_LABELS,
+    Blind,
+    Labelled,
+    PairKey,
+    PairRecord,
+    Scope,
+    Snapshot,
+    Webhook,
+)
+from bot.domain.sight import coverage_unknown, notes
 from bot.domain.unfired import (
     confirmed,
     disabled_unfired,
@@ -48,6 +58,8 @@ class PairRow:
     rule: Rule
     freshness: Freshness
     webhooks: tuple[WebhookView, ...]
+    # No webhook known to serve it, but one the credentials could not read might.
+    unseen: bool = False
 
     @property
     def key(self) -> PairKey:
@@ -72,7 +84,13 @@ class PairRow:
 def _summary_rank(kind: HealthKind) -> int:
     if kind.failing:
         return 0
-    order = (HealthKind.OK, HealthKind.NEVER_RUN, HealthKind.NOT_CHECKED, HealthKind.DISABLED)
+    order = (
+        HealthKind.OK,
+        HealthKind.NEVER_RUN,
+        HealthKind.NOT_CHECKED,
+        HealthKind.UNKNOWN,
+        HealthKind.DISABLED,
+    )
     return 1 + order.index(kind)
 
 
@@ -82,6 +100,7 @@ class Report:
     rows: tuple[PairRow, ...]
     webhooks: tuple[WebhookView, ...]
     labelled: Labelled = field(default_factory=lambda: NO_LABELS)
+    blind: tuple[Blind, ...] = ()  # what the credentials could not read
     # Each row's names, lower-cased once: `/pact status <name>` searches thousands of pairs.
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
@@ -123,6 +142,16 @@ class Report:
 
     def count(self, state: State) -> int:
         return sum(1 for row in self.rows if row.state is state)
+
+    @property
+    def notes(self) -> list[str]:
+        """What could not be read, each kind in one sentence with what would fix it."""
+        return notes(self.blind)
+
+    @property
+    def coverage_unknown(self) -> bool:
+        """Whether a pair with no webhook known may have one pactbot could not read."""
+        return coverage_unknown(self.blind)
 
     @property
     def failing_webhooks(self) -> tuple[WebhookView, ...]:
@@ -174,6 +203,7 @@ def build_report(
         for webhook in snapshot.webhooks
     )
     labelled = snapshot.labelled
+    blind_coverage = coverage_unknown(snapshot.blind)
     verifying = [view for view in views if view.webhook.triggers_verification]
     # Most webhooks name their provider: only those of the pair's provider (and the unscoped
     # ones) need asking, not every webhook for every pair.
@@ -191,9 +221,10 @@ def build_report(
             for view in by_provider[provider]
             if view.webhook.scope.covers(record.key, labelled)
         )
-        rows.append(PairRow(record, rule, assess(record, rule, now), covering))
+        unseen = not covering and blind_coverage
+        rows.append(PairRow(record, rule, assess(record, rule, now), covering, unseen))
     rows.sort(key=_urgency)
-    return Report(snapshot.taken_at, tuple(rows), views, labelled)
+    return Report(snapshot.taken_at, tuple(rows), views, labelled, snapshot.blind)
 
 
 def _health_of(
@@ -205,6 +236,8 @@ def _health_of(
     tests: Mapping[str, datetime],
 ) -> WebhookHealth:
     """`records`: the pairs that wait for a verification."""
+    if webhook.uuid in snapshot.unread:
+        return WebhookHealth(HealthKind.UNKNOWN)
     executions = snapshot.executions.get(webhook.uuid)
     if executions is None and webhook.enabled:
         return WebhookHealth(HealthKind.NOT_CHECKED)

@@ -26,6 +26,7 @@ from bot.domain.model import (
     TargetAnswer,
     Webhook,
 )
+from bot.domain.sight import NO_PERMISSION
 from bot.domain.unfired import Unfired
 from bot.domain.webhook_logs import json_text_field
 
@@ -50,10 +51,16 @@ class HealthKind(StrEnum):
     NEVER_RUN = "never_run"
     DISABLED = "disabled"
     NOT_CHECKED = "not_checked"
+    UNKNOWN = "unknown"  # the broker refused to show its executions
 
     @property
     def failing(self) -> bool:
         return self in _FAILING
+
+    @property
+    def read(self) -> bool:
+        """Whether its executions were read: an unread webhook is neither failing nor well."""
+        return self not in (HealthKind.NOT_CHECKED, HealthKind.UNKNOWN)
 
 
 _FAILING = frozenset(HealthKind) - {
@@ -61,6 +68,7 @@ _FAILING = frozenset(HealthKind) - {
     HealthKind.NEVER_RUN,
     HealthKind.DISABLED,
     HealthKind.NOT_CHECKED,
+    HealthKind.UNKNOWN,
 }
 
 
@@ -152,6 +160,7 @@ _DESCRIPTIONS = {
     HealthKind.NEVER_RUN: "never run",
     HealthKind.DISABLED: "disabled",
     HealthKind.NOT_CHECKED: "not checked",
+    HealthKind.UNKNOWN: NO_PERMISSION,
 }
 
 

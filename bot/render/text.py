@@ -10,6 +10,7 @@ from bot.domain.explain import TestReport
 from bot.domain.freshness import State
 from bot.domain.model import Webhook
 from bot.domain.report import PairRow, Report, WebhookView
+from bot.domain.sight import NO_PERMISSION
 from bot.duration import format_duration
 
 _COLUMNS = ("PAIR", "STATE", "VERIFIED", "WAITING SINCE", "WEBHOOK")
@@ -25,7 +26,9 @@ def state_name(state: State) -> str:
 
 def webhook_cell(row: PairRow) -> str:
     view = row.main_webhook
-    return health_text(view) if view else "no webhook"
+    if view is None:
+        return NO_PERMISSION if row.unseen else "no webhook"
+    return health_text(view)
 
 
 def health_text(view: WebhookView) -> str:
@@ -60,7 +63,12 @@ def status_table(report: Report) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in lines
     )
-    return f"{text}\n\n{summary_line(report)}\n"
+    return f"{text}\n\n{summary_line(report)}\n{notes_text(report)}"
+
+
+def notes_text(report: Report) -> str:
+    """What could not be read, one line per kind, each with what would fix it."""
+    return "".join(f"! {note}\n" for note in report.notes)
 
 
 def summary_line(report: Report) -> str:
@@ -108,12 +116,14 @@ def check_text(report: Report, gate: Gate = Gate()) -> str:
         lines.append(f"{mark} {row.key}: {state_name(row.state)}: {row.freshness.reason}")
         view = row.main_webhook
         if row.state.is_problem:
-            lines.append(
-                f"    webhook: {_webhook_line(view) if view else 'no webhook fires for this pair'}"
-            )
+            lines.append(f"    webhook: {_webhook_line(view) if view else _no_webhook(row)}")
     lines.append(_verdict(report, gate))
     lines.append(summary_line(report))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + notes_text(report)
+
+
+def _no_webhook(row: PairRow) -> str:
+    return NO_PERMISSION if row.unseen else "no webhook fires for this pair"
 
 
 def _verdict(report: Report, gate: Gate) -> str:
@@ -189,6 +199,17 @@ def report_json(report: Report) -> dict[str, Any]:
         "ok": Gate().passes(report),
         "fresh": not report.problems,  # the old gate: `check --freshness-only`
         "failing_webhooks": [view.webhook.uuid for view in failing],
+        # What the credentials could not read: freshness stands, these parts are unknown.
+        "not_visible": [
+            {
+                "what": found.what.value,
+                "path": found.path,
+                "status": found.status,
+                "about": found.subject,
+            }
+            for found in report.blind
+        ],
+        "notes": report.notes,
         "pairs": [_pair_json(row) for row in report.rows],
         "webhooks": [_webhook_json(view, report) for view in report.webhooks],
     }
@@ -219,6 +240,7 @@ def _pair_json(row: PairRow) -> dict[str, Any]:
         "verification_age_seconds": _seconds(freshness.verification_age),
         "waiting_since": freshness.waiting_since.isoformat() if freshness.waiting_since else None,
         "webhooks": [view.webhook.uuid for view in row.webhooks],
+        "webhooks_unknown": row.unseen,
     }
 
 

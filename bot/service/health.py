@@ -30,6 +30,9 @@ class Health:
         self._clock = clock
         self.checks: dict[str, Check] = {}
         self.problems: dict[str, str] = {}
+        # What the broker's credentials may not read: named, but no reason to be unready
+        # (the pairs are judged all the same).
+        self.not_visible: list[str] = []
 
     def record(self, name: str, ok: bool, detail: str = "ok") -> None:
         self.checks[name] = Check(ok, detail, self._clock())
@@ -42,6 +45,13 @@ class Health:
 
     def solved(self, key: str) -> None:
         self.problems.pop(key, None)
+
+    def partial(self, notes: list[str]) -> None:
+        """Note what the last broker read could not see; log it when it changes."""
+        if notes != self.not_visible:
+            for note in notes:
+                log.warning("not visible to pactbot: %s", note)
+        self.not_visible = notes
 
     @property
     def ready(self) -> bool:
@@ -56,4 +66,9 @@ class Health:
         }
         for name in DEPENDENCIES:
             checks.setdefault(name, {"ok": False, "detail": "not checked yet", "at": None})
-        return {"ready": self.ready, "checks": checks, "problems": sorted(self.problems.values())}
+        return {
+            "ready": self.ready,
+            "checks": checks,
+            "problems": sorted(self.problems.values()),
+            "not_visible": self.not_visible,
+        }

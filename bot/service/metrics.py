@@ -167,7 +167,14 @@ class _ReportCollector(Collector):
             "pactbot_report_timestamp_seconds", "When the broker was last read successfully"
         )
         read.add_metric([], report.taken_at.timestamp())
-        yield from (age, waited, state, health, *self._incidents(report), read)
+        unseen = GaugeMetricFamily(
+            "pactbot_broker_not_visible",
+            "1 for each part of the broker the credentials may not read (403, or 404)",
+            labels=["what", "path", "status"],
+        )
+        for found in report.blind:
+            unseen.add_metric([found.what.value, found.path, str(found.status)], 1.0)
+        yield from (age, waited, state, health, *self._incidents(report), unseen, read)
 
     def _incidents(self, report: Report) -> Iterator[Metric]:
         """Per GitHub dispatch: whether its incident fires, and its oldest unanswered

@@ -158,6 +158,8 @@ class Scheduler:
     def _note_broker(self) -> None:
         error = self._monitor.error
         self._health.record("broker", error is None, str(error) if error else "ok")
+        if error is None and self._monitor.latest is not None:
+            self._health.partial(self._monitor.latest.notes)
 
     async def check_readiness(self) -> None:
         try:

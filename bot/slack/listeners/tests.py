@@ -17,7 +17,7 @@ from bot.blocks.webhook import build_choice, build_recent, build_result, build_r
 from bot.domain.command import Command
 from bot.domain.model import Webhook
 from bot.domain.webhook_choice import dispatching
-from bot.errors import BrokerError, SlackError, StoreUnavailable
+from bot.errors import BrokerError, BrokerNotFound, SlackError, StoreUnavailable
 from bot.slack.guard import allowed_here, operator
 from bot.slack.replies import Reply
 from bot.slack.services import Services
@@ -57,11 +57,17 @@ async def chosen_webhook(
     names several (or none is given), they are offered with `button`, and None."""
     try:
         report = await services.monitor.current()
-        webhooks = [view.webhook for view in report.webhooks]
-        pairs = [row.key for row in report.rows]
-        candidates = dispatching(webhooks, parsed.argument, pairs, report.labelled)
     except BrokerError as error:
         await reply.say(build_notice(str(error)))
+        return None
+    webhooks = [view.webhook for view in report.webhooks]
+    pairs = [row.key for row in report.rows]
+    try:
+        candidates = dispatching(webhooks, parsed.argument, pairs, report.labelled)
+    except BrokerNotFound as error:
+        # Not found may only mean not visible: then that is what to say.
+        said = "; ".join(report.notes) if report.coverage_unknown else str(error)
+        await reply.say(build_notice(said))
         return None
     if len(candidates) > 1:
         await reply.say(build_choice(candidates, button, parsed.name))
