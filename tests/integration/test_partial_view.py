@@ -18,9 +18,11 @@ from bot.sample.story import ORDERS_WEBHOOK, demo_world
 from bot.sample.world import World
 from bot.store.sqlite import SqliteStore
 from tests.conftest import StartBroker
+from tests.helpers import slack_requests
 from tests.helpers.alerting import alerting, alerts, evaluate, shown
 from tests.helpers.bot import CHANNEL, Clock, running_bot
 from tests.helpers.cli import TOKEN, Run
+from tests.integration.test_slack_command import texts
 
 LABEL_HOOK = "hookStorefrontAbCdEfGh"
 # Each read that only explains freshness: the path the broker (or a proxy) refuses, and the
@@ -197,6 +199,9 @@ async def test_serve_alerts_on_pairs_says_what_it_cannot_see_and_raises_no_broke
         await bot.bot.scheduler.check_readiness()
         ready = await bot.http.get(f"{bot.url}/readyz")
         metrics = (await bot.http.get(f"{bot.url}/metrics")).text
+        opened = {"type": "app_home_opened", "user": "U0ONCALL", "channel": "D0", "tab": "home"}
+        assert (await bot.post(slack_requests.event(opened))).status_code == 200
+        [home] = await slack.wait_for("views.publish")
 
     [alert] = alerts(slack)
     assert "cannot be read" not in shown(alert)  # no "broker unreachable" alert
@@ -206,6 +211,7 @@ async def test_serve_alerts_on_pairs_says_what_it_cannot_see_and_raises_no_broke
     assert ":see_no_evil: *Not visible to pactbot*" in text
     for note in expected_notes(case):
         assert note.split(" (")[0] in text
+    assert "Not visible to pactbot" in texts(home.body["view"])
     assert ready.status_code == 200
     assert said(ready.json()["not_visible"], case)
     assert 'pactbot_broker_not_visible{path="/' in metrics
