@@ -3,7 +3,7 @@
 
 FROM python:3.12-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 RUN python -m venv /opt/pactbot && /opt/pactbot/bin/pip install --no-cache-dir .
 

@@ -1,3 +1,3 @@
 """pactbot: keeps consumer-driven contract testing from stalling silently."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
