@@ -210,6 +210,7 @@ def _context(args: argparse.Namespace) -> Context:
         out=sys.stdout,
         err=sys.stderr,
         step_summary=env.github_step_summary,
+        step_outputs=env.github_output,
         github_token=env.github_token,
     )
 

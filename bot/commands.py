@@ -51,6 +51,7 @@ class Context:
     out: TextIO
     err: TextIO
     step_summary: Path | None = None
+    step_outputs: Path | None = None  # GITHUB_OUTPUT: `check --format github` sets its counts
     github_token: SecretStr | None = None  # serve: finds the runs a rotation's re-test started
     sleep: Sleep = asyncio.sleep  # the waits between retries
 
@@ -78,7 +79,9 @@ async def check(
     if output is Format.GITHUB:
         context.out.write(text.github_annotations(report, gate))
         if context.step_summary is not None:
-            _append_summary(context, context.step_summary, text.github_summary(report))
+            _append(context, context.step_summary, text.github_summary(report))
+        if context.step_outputs is not None:
+            _append(context, context.step_outputs, text.github_outputs(report, gate))
     if require_webhooks and report.blind:
         context.err.write(
             "pactbot: cannot tell whether the webhooks work (--require-webhooks): "
@@ -199,9 +202,10 @@ async def _choose_webhook(
     return resources[candidates[0].uuid]
 
 
-def _append_summary(context: Context, path: Path, markdown: str) -> None:
+def _append(context: Context, path: Path, written: str) -> None:
+    """Append to a file GitHub Actions reads after the step (the summary, the outputs)."""
     try:
-        with path.open("a", encoding="utf-8") as summary:
-            summary.write(markdown)
+        with path.open("a", encoding="utf-8") as found:
+            found.write(written)
     except OSError as error:
-        context.err.write(f"pactbot: cannot append to GITHUB_STEP_SUMMARY ({error.strerror})\n")
+        context.err.write(f"pactbot: cannot append to {path} ({error.strerror})\n")

@@ -70,6 +70,7 @@ class Environment(BaseSettings):
     # The variable GitHub Actions itself sets; GitHub Enterprise is recognised without it.
     github_api_url: str = DEFAULT_GITHUB_API_URL
     github_step_summary: Path | None = None
+    github_output: Path | None = None  # where a step's outputs go (`name=value` lines)
     # Read-only is enough: it finds the workflow runs a rotation's re-test started.
     github_token: SecretStr | None = None
 

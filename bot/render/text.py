@@ -188,6 +188,16 @@ def github_summary(report: Report) -> str:
     return "\n".join(lines)
 
 
+def github_outputs(report: Report, gate: Gate) -> str:
+    """The step's outputs for `$GITHUB_OUTPUT`: what later steps can test."""
+    failing = report.depended_on(report.rows)
+    return (
+        f"stale={len(report.problems)}\n"
+        f"failing-webhooks={len(failing)}\n"
+        f"passed={'true' if gate.passes(report) else 'false'}\n"
+    )
+
+
 def _markdown(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
