@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import logging
+from pydantic import SecretStr
 
 from bot.commands import Context
+from bot.service import logs
 from bot.service.collector import tune_collector
 from bot.service.runtime import assemble, run
 from bot.settings import service_settings, slack_settings
@@ -15,13 +16,15 @@ async def serve(context: Context, *, port: int | None) -> int:
     """Run the Slack bot; a setting that is missing or malformed stops it with a sentence."""
     slack = slack_settings()
     service = service_settings(port=port)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    secrets = (
+        slack.bot_token,
+        slack.signing_secret,
+        slack.app_token,
+        context.broker.token,
+        context.broker.password,
+        context.github_token,
     )
-    # Every job run and every request at INFO would bury what pactbot itself says; their
-    # failures still show. /metrics counts the requests.
-    for chatty in ("apscheduler", "httpx"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure(service.pactbot_log_format, _values(secrets))
     store = open_store(service.pactbot_store_url)
     await store.ping()
     async with assemble(
@@ -37,3 +40,7 @@ async def serve(context: Context, *, port: int | None) -> int:
         app_token = slack.app_token.get_secret_value() if slack.app_token else None
         await run(bot, port=service.port, app_token=app_token)
     return 0
+
+
+def _values(secrets: tuple[SecretStr | None, ...]) -> list[str]:
+    return [secret.get_secret_value() for secret in secrets if secret is not None]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -186,6 +186,8 @@ class ServiceSettings(BaseSettings):
 
     port: int = Field(default=3000, ge=1, le=65535)
     pactbot_store_url: str | None = None
+    # json: one object per line, for a log pipeline.
+    pactbot_log_format: Literal["text", "json"] = "text"
 
 
 def slack_settings() -> SlackSettings:

@@ -152,10 +152,20 @@ class Outbox:
         try:
             return await self._step(alert, pending, silences)
         except SlackPermanent as error:
-            log.error("alert step %s refused by Slack for good, dropped: %s", action.id, error)
+            log.error(
+                "alert step %s refused by Slack for good, dropped: %s",
+                action.id,
+                error,
+                extra={"alert": action.alert, "step": action.step.value, "slack": error.method},
+            )
             return Outcome(Result.DROP)
         except SlackError as error:
-            log.warning("alert step %s not done, tried again later: %s", action.id, error)
+            log.warning(
+                "alert step %s not done, tried again later: %s",
+                action.id,
+                error,
+                extra={"alert": action.alert, "step": action.step.value, "slack": error.method},
+            )
             return Outcome(Result.LATER)
 
     async def _step(self, alert: Alert, pending: Pending, silences: Sequence[Silence]) -> Outcome:
@@ -190,7 +200,9 @@ class Outbox:
             await self._poster.post(
                 alert.channel, note, thread_ts=alert.ts, mark=action.id, broadcast=broadcast
             )
-        log.info("alert %s: %s done", alert.id, action.step.value)
+        webhooks = ",".join(action.webhooks) or None
+        fields = {"alert": alert.id, "step": action.step.value, "webhook": webhooks}
+        log.info("alert %s: %s done", alert.id, action.step.value, extra=fields)
         return Outcome(Result.DONE)
 
     async def _find(

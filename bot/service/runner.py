@@ -73,6 +73,7 @@ class WebhookRunner:
             # Or the next person within the minute reads "still running" of a Test that failed.
             await self._remember(uuid, {"by": by, "headline": None, "error": str(error)})
             raise
+        log.info("webhook Test by %s: %s", by, report.headline, extra={"webhook": uuid})
         await self._remember(uuid, {"by": by, "headline": report.headline})
         if report.passed:
             await self._remember_pass(uuid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 import bot
 from bot.sample.slack import SampleSlack
@@ -178,3 +180,34 @@ def test_serve_without_slack_settings_stops_with_a_sentence(
     assert result.stderr.startswith(
         "pactbot: SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token"
     )
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_serve_logs_in_the_format_asked_and_never_a_secret(
+    start_broker: StartBroker, slack: SampleSlack, tmp_path: Path, log_format: str
+) -> None:
+    broker = start_broker(demo_world(datetime.now(UTC)))
+    secrets = {
+        # Real-looking, and not the fake Slack's: auth.test refuses it, and pactbot says so.
+        "SLACK_BOT_TOKEN": "xoxb-2417368294-5829163745031-Rq8ZtPlMn3VbXc7WsYdEuKjH",
+        "SLACK_SIGNING_SECRET": "8f14e45fceea167a5a36dedd4bea2543",
+        "PACT_BROKER_TOKEN": "pb_9pQ7wX2mLr4TzK8vNc3sYb",
+        "GITHUB_TOKEN": "ghp_R2d4T6u8W0y1A3c5E7g9I1k3M5o7Q9s1U3w5",
+    }
+    env = serving_env(broker.url, slack, tmp_path, PACTBOT_LOG_FORMAT=log_format, **secrets)
+    with serving(env, tmp_path) as served:
+        for _ in range(200):  # start-up: until it has said it serves and tried Slack
+            if slack.calls_to("auth.test"):
+                break
+            time.sleep(0.05)
+    lines = [line for line in served.errors.splitlines() if line.strip()]
+
+    assert lines
+    for secret in secrets.values():
+        assert secret not in served.errors
+    if log_format == "json":
+        entries = [json.loads(line) for line in lines]
+        assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
+        assert any("pactbot serves HTTP" in entry["message"] for entry in entries)
+    else:
+        assert any(" INFO bot.service.runtime: pactbot serves HTTP" in line for line in lines)
