@@ -8,6 +8,7 @@ partial view, each refusal recorded once as a `Blind` for every surface to say i
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -42,6 +43,11 @@ class Sight:
         except BrokerNotFound as error:
             if not gone_ok:
                 self._saw(what, error.url, 404, subject)
+        finally:
+            # Cancelled before it began (a gather cut short by SIGTERM): close the read, or it
+            # is garbage that was "never awaited".
+            if inspect.iscoroutine(read):
+                read.close()
         return None
 
     def _saw(self, what: Unseen, url: str, status: int, subject: str | None) -> None:

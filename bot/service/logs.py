@@ -37,6 +37,7 @@ def configure(log_format: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    logging.captureWarnings(True)  # in the same format, not raw lines on stderr
     for chatty in _CHATTY:
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
