@@ -243,9 +243,8 @@ def judge(
         return Unfired(oldest.pair, oldest.since, Why.NOT_RUN)
     if webhook.created_at is not None and webhook.created_at > oldest.since:
         return Unfired(oldest.pair, oldest.since, Why.CREATED_AFTER)
-    verification_events = set(webhook.events) & {REQUIRING, PUBLISHED, CHANGED}
     facts = providers.get(oldest.pair.provider)
-    if verification_events != {REQUIRING} or facts is None:
+    if not _requiring_only(webhook) or facts is None:
         return Unfired(oldest.pair, oldest.since, Why.UNKNOWN)
     if not facts.any_version:
         why = Why.NO_PROVIDER_VERSION
@@ -259,15 +258,19 @@ def judge(
 
 
 def needs_provider_facts(webhook: Webhook, candidates: Sequence[Unanswered]) -> str | None:
-    """The provider whose versions say why `webhook` did not fire, if they would."""
-    if not candidates:
+    """The provider whose versions would say why `webhook` did not fire, if they would: for
+    a webhook of `contract_requiring_verification_published` alone, with no other reason."""
+    found = judge(webhook, candidates, {})
+    if found is None or found.why is not Why.UNKNOWN or not _requiring_only(webhook):
         return None
-    oldest = min(candidates, key=lambda found: found.since)
-    verification_events = set(webhook.events) & {REQUIRING, PUBLISHED, CHANGED}
-    created_after = webhook.created_at is not None and webhook.created_at > oldest.since
-    if oldest.stuck or created_after or verification_events != {REQUIRING}:
-        return None
-    return oldest.pair.provider
+    return found.pair.provider
+
+
+def _requiring_only(webhook: Webhook) -> bool:
+    """Whether, of the events that ask for a verification, the webhook listens to
+    `contract_requiring_verification_published` alone: only then do the provider's versions
+    decide whether it fires."""
+    return set(webhook.events) & {REQUIRING, PUBLISHED, CHANGED} == {REQUIRING}
 
 
 def disabled_unfired(
