@@ -156,6 +156,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/dashboard$"), "dashboard"),
     ("GET", re.compile(r"^/matrix$"), "matrix"),
     ("GET", re.compile(r"^/webhooks$"), "webhook_list"),
+    ("POST", re.compile(r"^/webhooks$"), "create_webhook"),
     ("GET", re.compile(r"^/webhooks/(?P<uuid>[^/]+)$"), "webhook"),
     ("POST", re.compile(r"^/webhooks/(?P<uuid>[^/]+)/execute$"), "execute"),
     (
@@ -175,6 +176,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ),
     ("GET", re.compile(r"^/triggered-webhooks/(?P<uuid>[^/]+)/logs$"), "logs"),
     ("GET", re.compile(r"^/pacticipants$"), "pacticipants"),
+    ("POST", re.compile(r"^/pacticipants$"), "create_pacticipant"),
     ("GET", re.compile(r"^/pacticipants/label/(?P<label>[^/]+)$"), "labelled"),
     ("GET", re.compile(r"^/pacticipants/(?P<name>[^/]+)$"), "pacticipant"),
     (
@@ -215,7 +217,7 @@ def _handler_for(broker: SampleBroker) -> type[BaseHTTPRequestHandler]:
                 status, extra = refusal
                 self._send(status, b"", "text/plain", extra)
                 return
-            status, body = self._route(method, path, request.query)
+            status, body = self._route(method, path, request.query, request.body)
             if fault is not None and fault.mutate is not None and status == 200:
                 body = fault.mutate(body)
             if isinstance(body, str):
@@ -224,7 +226,7 @@ def _handler_for(broker: SampleBroker) -> type[BaseHTTPRequestHandler]:
             raw = b"" if body is None else json.dumps(body).encode()
             self._send(status, raw, "application/hal+json;charset=utf-8", {"Vary": "Accept"})
 
-        def _route(self, method: str, path: str, query: str) -> tuple[int, Json]:
+        def _route(self, method: str, path: str, query: str, sent: bytes) -> tuple[int, Json]:
             allowed = False
             for route_method, pattern, name in _ROUTES:
                 match = pattern.match(path)
@@ -233,7 +235,8 @@ def _handler_for(broker: SampleBroker) -> type[BaseHTTPRequestHandler]:
                 allowed = True
                 if route_method == method:
                     params = {key: unquote(value) for key, value in match.groupdict().items()}
-                    view = View(broker.world, broker.links_root, self.headers.get("Accept", ""))
+                    accept = self.headers.get("Accept", "")
+                    view = View(broker.world, broker.links_root, accept, sent)
                     with broker.world.lock:
                         answer: tuple[int, Json] = getattr(view, name)(
                             **params, query=parse_qsl(query, keep_blank_values=True)

@@ -20,6 +20,7 @@ class Request:
     path: str
     query: str
     headers: dict[str, str]  # names in lower case
+    body: bytes = b""
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -69,9 +70,8 @@ class RecordingHandler(QuietHandler):
         parts = urlsplit(self.path)
         headers = {name.lower(): value for name, value in self.headers.items()}
         length = int(headers.get("content-length", "0") or 0)
-        if length:
-            self.rfile.read(length)
-        self.serve(Request(method, parts.path, parts.query, headers))
+        body = self.rfile.read(length) if length else b""
+        self.serve(Request(method, parts.path, parts.query, headers, body))
 
     def serve(self, request: Request) -> None:
         raise NotImplementedError

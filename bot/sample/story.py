@@ -2,8 +2,9 @@
 
 - `checkout → Pricing Service`: fresh, verified an hour after its last publication;
 - `web-app → Pricing Service`: pending, published 20 minutes ago, the verification is running;
-- `web-app → orders-api`: stale, its webhook's GitHub token died three days ago (401), and the
-  consumer's CI has re-published the same unverified pact since;
+- `web-app → orders-api`: stale, its webhook's GitHub token (the secret githubToken, its own)
+  died three days ago (401), and the consumer's CI has re-published the same unverified pact
+  since;
 - `checkout → inventory-api`: failing, the provider verified and found a contract problem;
 - `admin-portal → billing-api`: never verified, no webhook reaches billing-api;
 - `web-app → search-api`: idle, verified twelve days ago and nothing has changed since.
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.sample.world import GITHUB_ACCEPTED, GITHUB_BAD_CREDENTIALS, World
+from bot.sample.world import DISPATCH_HEADERS, GITHUB_ACCEPTED, GITHUB_BAD_CREDENTIALS, World
 
 ORDERS_WEBHOOK = "kJE42wcSbKwfb0QJ3V9sBg"
 
 
 def demo_world(now: datetime) -> World:
     world = World(clock=lambda: now)
+    world.shows_secret_references = True  # as PactFlow does: the canary copies the reference
 
     def hours(count: float) -> datetime:
         return now - timedelta(hours=count)
@@ -30,6 +32,8 @@ def demo_world(now: datetime) -> World:
         ("Tz8mPw1sLk4VbNq7RcYdHg", "search-api", "search-api"),
         (ORDERS_WEBHOOK, "orders-api", "orders-api"),
     ):
+        # orders-api's CI has a GitHub token of its own; the other providers share one.
+        secret = "githubToken" if uuid == ORDERS_WEBHOOK else "platformGithubToken"
         world.add_webhook(
             uuid,
             description=f"Verify {provider} pacts",
@@ -37,6 +41,7 @@ def demo_world(now: datetime) -> World:
             url=f"https://api.github.com/repos/acme/{repo}/dispatches",
             target=GITHUB_ACCEPTED,
             created_at=hours(24 * 90),
+            headers=DISPATCH_HEADERS | {"Authorization": f"Bearer ${{user.{secret}}}"},
         )
         # Its main build ran when the webhook was set up: publications fire the webhook.
         world.version(provider, "0.1.0", branch="main", at=hours(24 * 90))

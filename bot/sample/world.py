@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -78,6 +79,16 @@ GITHUB_NOT_FOUND = Target(
 )
 
 
+# GitHub's answer to a live token asking it to render Markdown (POST /markdown): the HTML, and
+# the headers that describe the token.
+GITHUB_RENDERED = Target(
+    200,
+    {"content-type": "text/html;charset=utf-8", "x-oauth-scopes": "repo"},
+    "<p>pactbot canary</p>",
+)
+_SECRET = re.compile(r"\$\{user\.(\w+)\}")
+
+
 @dataclass(slots=True)
 class Publication:
     consumer: str
@@ -141,6 +152,14 @@ class WebhookDefinition:
     consumer_label: str | None = None
     provider_label: str | None = None
 
+    @property
+    def token(self) -> str:
+        """Which GitHub token it sends: the PactFlow secret its Authorization header
+        references (`${user.<name>}`), else the header as written in."""
+        sent = next((v for k, v in self.headers.items() if k.lower() == "authorization"), "")
+        found = _SECRET.search(sent)
+        return found[1] if found else sent
+
 
 @dataclass(slots=True)
 class Attempt:
@@ -179,6 +198,13 @@ class World:
         self.show_responses = True  # the broker's webhook host whitelist is set
         self.deliver = True  # False: triggered webhooks wait for their first attempt (not_run)
         self.retry_delays = RETRY_DELAYS  # when a failed dispatch is tried again
+        # PactFlow shows a `${user.<name>}` reference in a stored header; the open-source
+        # broker masks every Authorization header (broker-api 5; PactFlow's is unconfirmed).
+        self.shows_secret_references = False
+        # The tokens GitHub no longer accepts, and what it says of the live ones, by
+        # `WebhookDefinition.token` (a secret's name, such as githubToken).
+        self.dead_tokens: set[str] = set()
+        self.token_headers: dict[str, dict[str, str]] = {}
         self.publications: dict[tuple[str, str], list[Publication]] = {}
         self.verifications: dict[tuple[str, str], list[VerificationRecord]] = {}
         self.webhooks: dict[str, WebhookDefinition] = {}
@@ -245,6 +271,11 @@ class World:
                 known.main_branch = branch
             found.environments.update(environments)
             return found
+
+    def pacticipant(self, name: str) -> Pacticipant:
+        """The pacticipant `name`, made now if new (the broker's `POST /pacticipants`)."""
+        with self.lock:
+            return self._pacticipant(name, self.clock())
 
     def label(self, pacticipant: str, label: str) -> None:
         with self.lock:
@@ -341,6 +372,25 @@ class World:
             self.webhooks[uuid] = webhook
             return webhook
 
+    def answer(self, webhook: WebhookDefinition) -> Target:
+        """What the webhook's target answers now: GitHub refuses a dead token on every
+        endpoint (one in `dead_tokens`, or one a dispatch that sends it is refused with); its
+        Markdown endpoint renders for a live one, with the token's headers."""
+        if webhook.token in self.dead_tokens:
+            return GITHUB_BAD_CREDENTIALS
+        if webhook.url.rstrip("/").endswith("/markdown"):
+            # GitHub refuses a dead token everywhere: where a dispatch sending it answers 401.
+            refused = any(
+                other.token == webhook.token and other.target.status == 401
+                for other in self.webhooks.values()
+                if other is not webhook
+            )
+            if refused:
+                return GITHUB_BAD_CREDENTIALS
+            headers = GITHUB_RENDERED.headers | self.token_headers.get(webhook.token, {})
+            return Target(GITHUB_RENDERED.status, headers, GITHUB_RENDERED.body)
+        return webhook.target
+
     def _trigger(
         self,
         webhook: WebhookDefinition,
@@ -350,9 +400,10 @@ class World:
         provider_version: str = "",
     ) -> None:
         first = at + timedelta(seconds=5)
-        attempts = [Attempt(first, webhook.target)] if self.deliver else []
-        if attempts and not webhook.target.success:
-            attempts += [Attempt(first + delay, webhook.target) for delay in self.retry_delays]
+        target = self.answer(webhook)
+        attempts = [Attempt(first, target)] if self.deliver else []
+        if attempts and not target.success:
+            attempts += [Attempt(first + delay, target) for delay in self.retry_delays]
         uuid = _sha(f"{webhook.uuid}/{publication.order}/{event}/{provider_version}")[:32]
         uuid = f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:]}"
         self.triggered.append(TriggeredRecord(uuid, webhook, publication, event, at, attempts))

@@ -208,3 +208,28 @@ def test_errors_match_the_brokers_own(broker: SampleBroker) -> None:
     assert status.json() == fixture("derived/webhooks-status-unknown-consumer-404.json")
     assert matrix.status_code == 400
     assert matrix.json() == fixture("derived/matrix-unknown-pacticipant-400.json")
+
+
+def test_creating_a_webhook_answers_like_the_real_one(broker: SampleBroker) -> None:
+    theirs = captured("06_create_webhook")
+    sent = {key: theirs[key] for key in ("description", "consumer", "provider", "enabled")}
+    sent |= {"events": theirs["events"], "request": theirs["request"]}
+    # As sent: the token written in, which the broker shows masked.
+    headers = theirs["request"]["headers"] | {"authorization": "Bearer not-a-real-token"}
+    sent["request"] = sent["request"] | {"headers": headers}
+    unknown = sent | {"provider": {"name": "Wiffle"}}
+    with httpx.Client(base_url=broker.url) as client:
+        made = client.post("/webhooks", json=sent)
+        refused = client.post("/webhooks", json=unknown)
+
+    assert made.status_code == 201
+    ours = made.json()
+    assert shape(ours) == shape(theirs)
+    assert {key: ours[key] for key in ("consumer", "provider", "enabled", "events")} == {
+        key: theirs[key] for key in ("consumer", "provider", "enabled", "events")
+    }
+    assert ours["request"]["headers"] == theirs["request"]["headers"]
+    assert ours["uuid"] in broker.world.webhooks
+    # A webhook can only be created for pacticipants that already exist (broker-api 11.13).
+    assert refused.status_code == 400
+    assert "Wiffle" in refused.text

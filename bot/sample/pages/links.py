@@ -28,10 +28,13 @@ def segment(name: str) -> str:
 class Links:
     """One request's view of the world, and the links into it."""
 
-    def __init__(self, world: World, base: str, accept: str = "application/hal+json") -> None:
+    def __init__(
+        self, world: World, base: str, accept: str = "application/hal+json", sent: bytes = b""
+    ) -> None:
         self.world = world
         self.base = base
         self.accept = accept
+        self.sent = sent  # the request's body, for the writes
 
     def _pacticipant(self, name: str) -> str:
         return f"{self.base}/pacticipants/{segment(name)}"
@@ -47,10 +50,13 @@ class Links:
         return f"{self.base}/webhooks/{uuid}"
 
 
-def redacted(headers: dict[str, str]) -> dict[str, str]:
-    """Header values the broker masks: names with `authorization` or `token` (broker-api 5)."""
+def redacted(headers: dict[str, str], references: bool = False) -> dict[str, str]:
+    """Header values the broker masks: names with `authorization` or `token` (broker-api 5);
+    with `references` (PactFlow), a value that only references a secret is shown."""
     masked = ("authorization", "token")
     return {
-        name: "**********" if any(word in name.lower() for word in masked) else value
+        name: "**********"
+        if any(word in name.lower() for word in masked) and not (references and "${user." in value)
+        else value
         for name, value in headers.items()
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from bot.sample.pages.links import Json, Links, Query, segment, stamp
@@ -26,6 +27,19 @@ class PacticipantPages(Links):
         deprecated = "DEPRECATED - Please use the embedded pacticipants collection"
         body["pacticipants"] = [self._item(known) | {"title": deprecated} for known in found]
         return 200, body
+
+    def create_pacticipant(self, query: Query) -> tuple[int, Json]:
+        """`POST /pacticipants` (`pacticipant_create_schema.rb`: a name is required)."""
+        try:
+            given = json.loads(self.sent or b"null")
+        except ValueError:
+            return 400, {"error": "The request body could not be parsed as JSON"}
+        name = given.get("name") if isinstance(given, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            return 400, {"errors": {"name": ["is missing"]}}
+        if name in self.world.known:
+            return 409, {"errors": {"name": [f"A pacticipant with name '{name}' already exists"]}}
+        return 201, self._item(self.world.pacticipant(name))
 
     def pacticipant(self, name: str, query: Query) -> tuple[int, Json]:
         known = self.world.known.get(name)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from urllib.parse import urlsplit
 
 from bot.sample.pages.links import Json, Query, redacted, segment, stamp
@@ -29,6 +32,45 @@ class WebhookPages(LogText):
                 ],
             }
         }
+
+    def create_webhook(self, query: Query) -> tuple[int, Json]:
+        """`POST /webhooks` (`all_webhooks.rb`): the pacticipants it names must exist."""
+        try:
+            given = json.loads(self.sent or b"null")
+        except ValueError:
+            return 400, {"error": "The request body could not be parsed as JSON"}
+        if not isinstance(given, dict) or "request" not in given:
+            return 400, {"errors": {"request": ["is missing"]}}
+        errors = {
+            role: [f"No pacticipant with name '{side['name']}' found"]
+            for role in ("consumer", "provider")
+            if isinstance(side := given.get(role), dict)
+            and side.get("name")
+            and side["name"] not in self.world.known
+        }
+        if errors:
+            return 400, {"errors": errors}
+        request, sides = (
+            given["request"],
+            {role: given.get(role) or {} for role in ("consumer", "provider")},
+        )
+        made = f"{len(self.world.webhooks)}:{json.dumps(given, sort_keys=True)}"
+        uuid = hashlib.sha1(made.encode(), usedforsecurity=False)
+        created = self.world.add_webhook(
+            base64.urlsafe_b64encode(uuid.digest())[:22].decode(),
+            url=str(request.get("url", "")),
+            description=str(given.get("description", "")),
+            consumer=sides["consumer"].get("name"),
+            provider=sides["provider"].get("name"),
+            consumer_label=sides["consumer"].get("label"),
+            provider_label=sides["provider"].get("label"),
+            events=tuple(event["name"] for event in given.get("events", [])),
+            enabled=bool(given.get("enabled", True)),
+            headers=dict(request.get("headers") or {}),
+            created_at=self.world.clock(),
+        )
+        created.body = request.get("body")
+        return 201, self.webhook(created.uuid, query)[1]
 
     def webhook(self, uuid: str, query: Query) -> tuple[int, Json]:
         webhook = self.world.webhooks.get(uuid)
@@ -73,7 +115,7 @@ class WebhookPages(LogText):
             "request": {
                 "method": "POST",
                 "url": webhook.url,
-                "headers": redacted(webhook.headers),
+                "headers": redacted(webhook.headers, self.world.shows_secret_references),
                 "body": webhook.body,
             },
             "events": [{"name": event} for event in webhook.events],
@@ -89,8 +131,8 @@ class WebhookPages(LogText):
             return 404, None
         publication = self._test_publication(webhook)
         now = self.world.clock()
-        logs, sent = self._logs(webhook, publication, "test", Attempt(now, webhook.target), None)
-        target = webhook.target
+        target = self.world.answer(webhook)
+        logs, sent = self._logs(webhook, publication, "test", Attempt(now, target), None)
         shown = self.world.show_responses
         result: dict[str, Json] = {}
         if shown and target.error:
