@@ -2,19 +2,23 @@
 
 Runs a real `pactbot serve` process against the sample broker and the sample Slack (both in
 this process, on loopback), with scaled timings: `alerts.check_interval` 2 s, `alerts.for`
-10 s, `max_age` 24h. Two stories, one after the other:
+10 s, `canary.every` 2 min, `max_age` 24h. Three stories, one after the other:
 
 1. the orders-api token dies and web-app publishes a change: the broker's dispatch answers
    401 five seconds later. Measured: from that first failed execution to the first Slack
    message that names the webhook and the 401;
 2. admin-portal publishes to billing-api, a new provider whose CI never published a version:
    the broker dispatches nothing. Measured: from the publication to the first Slack message
-   that names the webhook and says it did not fire.
+   that names the webhook and says it did not fire;
+3. the payments-api token (a secret of its own, with a canary) dies right after the canary's
+   Test found it alive, and nobody publishes. Measured: from its death (the sample GitHub
+   answers 401 from then on) to the first Slack message that names the webhook and the
+   canary. Target: at most `canary.every` + 2 s (the worst case: it died just after a run).
 
-Beside each, what the staleness path alone would take (`max_age + for`). Target for both:
-at most `check_interval + for` + 2 s.
+Beside each, what the staleness path alone would take (`max_age + for`). Target for the first
+two: at most `check_interval + for` + 2 s.
 
-    python benchmarks/time_to_detect.py [--check-interval 2] [--for 10]
+    python benchmarks/time_to_detect.py [--check-interval 2] [--for 10] [--canary-every 120]
 """
 
 from __future__ import annotations
@@ -32,13 +36,15 @@ from pathlib import Path
 
 import httpx
 
+from bot.domain.canary import PROVIDER, definition
 from bot.duration import format_duration
 from bot.sample.broker import SampleBroker
 from bot.sample.slack import SampleSlack
-from bot.sample.world import GITHUB_BAD_CREDENTIALS, World
+from bot.sample.world import DISPATCH_HEADERS, GITHUB_BAD_CREDENTIALS, World
 
 MAX_AGE = timedelta(hours=24)
 ORDERS_HOOK, BILLING_HOOK = "hookOrdersAbCdEfGhIjKl", "hookBillingAbCdEfGhIjK"
+PAYMENTS_HOOK, PAYMENTS_SECRET = "hookPaymentsAbCdEfGhIj", "paymentsGithubToken"
 CHANNEL, BILLING_CHANNEL = "C0DIGEST", "C0BILLING"
 # The broker's first attempt runs 5 s after the publication (bot.sample.world).
 FIRST_ATTEMPT = timedelta(seconds=5)
@@ -61,17 +67,41 @@ def world() -> World:
             url=f"https://api.github.com/repos/acme/{provider}/dispatches",
             created_at=start - timedelta(days=90),
         )
-    story.version("orders-api", "0.1.0", at=start - timedelta(days=90))
-    fresh = story.publish("web-app", "orders-api", "1.0.0", at=start - timedelta(hours=2))
-    story.verify(fresh, at=start - timedelta(hours=1))
+    story.add_webhook(
+        PAYMENTS_HOOK,
+        description="Verify payments-api",
+        provider="payments-api",
+        url="https://api.github.com/repos/acme/payments-api/dispatches",
+        created_at=start - timedelta(days=90),
+        headers=DISPATCH_HEADERS | {"Authorization": f"Bearer ${{user.{PAYMENTS_SECRET}}}"},
+    )
+    for provider in ("orders-api", "payments-api"):
+        story.version(provider, "0.1.0", at=start - timedelta(days=90))
+        fresh = story.publish("web-app", provider, "1.0.0", at=start - timedelta(hours=2))
+        story.verify(fresh, at=start - timedelta(hours=1))
+    story.shows_secret_references = True
     return story
 
 
-def config(path: Path, check_interval: float, sustain: float) -> Path:
+def add_canary(broker: SampleBroker) -> str:
+    """Make payments-api's canary as `pactbot canary --create` does: through the broker."""
+    made = definition(
+        authorization=f"Bearer ${{user.{PAYMENTS_SECRET}}}",
+        github_api_url="https://api.github.com",
+        secret=PAYMENTS_SECRET,
+    )
+    httpx.post(f"{broker.url}/pacticipants", json={"name": PROVIDER}).raise_for_status()
+    created = httpx.post(f"{broker.url}/webhooks", json=made)
+    created.raise_for_status()
+    return str(created.json()["uuid"])
+
+
+def config(path: Path, check_interval: float, sustain: float, canary_every: float) -> Path:
     path.write_text(
         f"defaults:\n  max_age: 24h\n"
         f"digest:\n  channel: {CHANNEL}\n  schedule: '0 9 * * 1-5'\n"
         f"alerts:\n  check_interval: {check_interval:g}s\n  for: {sustain:g}s\n"
+        f"canary:\n  every: {canary_every:g}s\n"
         f"routes:\n  - provider: billing-*\n    channel: {BILLING_CHANNEL}\n",
         encoding="utf-8",
     )
@@ -125,15 +155,25 @@ def first_post(slack: SampleSlack, says: Callable[[str], bool], limit: float) ->
     return None
 
 
-def line(name: str, seconds: float | None, target: float, stale_path: timedelta) -> bool:
+def line(name: str, seconds: float | None, target: float, otherwise: str) -> bool:
     took = f"{seconds:.1f} s" if seconds is not None else "never (within the wait)"
     met = seconds is not None and seconds <= target
     print(
         f"{name}: {took} to the first Slack message (target <= {target:.0f} s: "
-        f"{'met' if met else 'MISSED'}); the staleness path alone (max_age + for): "
-        f"{stale_path.total_seconds():.0f} s"
+        f"{'met' if met else 'MISSED'}); {otherwise}"
     )
     return met
+
+
+def next_run(broker: SampleBroker, canary: str, limit: float) -> None:
+    """Wait for the canary's next Test (pactbot's leader runs it), for `limit` seconds."""
+    executed = f"/webhooks/{canary}/execute$"
+    ran = broker.count(executed, method="POST")
+    deadline = time.monotonic() + limit
+    while broker.count(executed, method="POST") == ran:
+        if time.monotonic() > deadline:
+            raise SystemExit("pactbot serve never ran the canary's Test")
+        time.sleep(0.05)
 
 
 def main() -> int:
@@ -142,6 +182,7 @@ def main() -> int:
     )
     parser.add_argument("--check-interval", type=float, default=2.0)
     parser.add_argument("--for", dest="sustain", type=float, default=10.0)
+    parser.add_argument("--canary-every", type=float, default=120.0)
     args = parser.parse_args()
     target = args.check_interval + args.sustain + 2
     stale_path = MAX_AGE + timedelta(seconds=args.sustain)
@@ -151,7 +192,10 @@ def main() -> int:
         SampleBroker(story) as broker,
         SampleSlack() as slack,
     ):
-        settings = config(Path(scratch) / "pactbot.yml", args.check_interval, args.sustain)
+        canary = add_canary(broker)
+        settings = config(
+            Path(scratch) / "pactbot.yml", args.check_interval, args.sustain, args.canary_every
+        )
         process, base = serve(broker, slack, Path(scratch), settings)
         try:
             wait_ready(base)
@@ -175,19 +219,37 @@ def main() -> int:
                 10 * target,
             )
             unfired = (said - published).total_seconds() if said else None
+
+            next_run(broker, canary, 2 * args.canary_every + 30)  # it finds the token alive
+            died = now()
+            with story.lock:
+                story.dead_tokens.add(PAYMENTS_SECRET)
+            said = first_post(
+                slack,
+                lambda body: "Verify payments-api" in body and "found by the canary" in body,
+                2 * args.canary_every + 30,
+            )
+            by_canary = (said - died).total_seconds() if said else None
         finally:
             process.terminate()
             process.wait(timeout=20)
     print(
         f"pactbot serve, check_interval {args.check_interval:g} s, for {args.sustain:g} s, "
-        f"max_age {format_duration(MAX_AGE)}"
+        f"canary.every {args.canary_every:g} s, max_age {format_duration(MAX_AGE)}"
     )
-    ok = line("token dead (401), from the first failed execution", dead, target, stale_path)
+    stale = f"the staleness path alone (max_age + for): {stale_path.total_seconds():.0f} s"
+    ok = line("token dead (401), from the first failed execution", dead, target, stale)
     ok &= line(
         "did not fire (a provider with no main-branch version), from the publication",
         unfired,
         target,
-        stale_path,
+        stale,
+    )
+    ok &= line(
+        "token dead (401), nobody publishing: from its death to the canary's alert",
+        by_canary,
+        args.canary_every + 2,
+        "without the canary: not until someone publishes, then check_interval + for",
     )
     return 0 if ok else 1
 

@@ -30,9 +30,11 @@ _EXIT_CODES = """exit codes:
   0  every selected pair is fresh, idle, pending or failing, and no GitHub-dispatch webhook
      they wait on fails or did not fire
   1  a pair is stale or never verified, or a webhook it waits on fails (401, 403, 404, ...)
-     or did not fire (with --freshness-only: only the pairs count)
+     or did not fire (with --freshness-only: only the pairs count); with --canary, also
+     when a canary finds a token dead, whatever the pairs say
   2  pactbot cannot tell: bad config, broker error, unknown pacticipant; with
-     --require-webhooks, also when the credentials may not read the webhooks or labels"""
+     --require-webhooks, also when the credentials may not read the webhooks or labels;
+     with --canary, when the broker has no canary webhook or a canary cannot ask GitHub"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,8 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pactbot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
-    adders = (_add_check, _add_status, _add_test_webhook, _add_digest, _add_serve, _add_doctor)
-    for add in (*adders, _add_demo):
+    adders = (_add_check, _add_status, _add_test_webhook, _add_canary, _add_digest, _add_serve)
+    for add in (*adders, _add_doctor, _add_demo):
         add(commands, common)
     return parser
 
@@ -116,6 +118,12 @@ def _add_check(commands: Commands, common: argparse.ArgumentParser) -> None:
         help="exit 2 when the credentials may not read the webhooks, their executions or "
         "labels (without it, the pairs are judged and what was not visible is said)",
     )
+    check.add_argument(
+        "--canary",
+        action="store_true",
+        help="run the canaries' Tests first (GitHub is asked, no CI run starts) and fail when "
+        "one finds a token dead, even when no pair is stale",
+    )
     check.set_defaults(run=_check)
 
 
@@ -138,6 +146,34 @@ def _add_test_webhook(commands: Commands, common: argparse.ArgumentParser) -> No
     test.add_argument("webhook_id", nargs="?", metavar="WEBHOOK_ID", help="the broker's webhook id")
     test.add_argument("--provider", help="the provider whose GitHub-dispatch webhook to test")
     test.set_defaults(run=_test_webhook)
+
+
+def _add_canary(commands: Commands, common: argparse.ArgumentParser) -> None:
+    canary = commands.add_parser(
+        "canary",
+        parents=[common],
+        help="print (or make) the canary webhook that finds a dead GitHub token early",
+        description="Print, for each secret the GitHub-dispatch webhooks send, a canary "
+        "webhook: it asks GitHub to render Markdown with the same token, so its Test says "
+        "whether the token is alive without starting a CI run, and no publication fires it. "
+        "With --create, make it (a read/write broker token). A canary that exists is left as "
+        "it is. Exit 0, or 2 when one cannot be made here.",
+    )
+    canary.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="the PactFlow secret to ask about (repeatable); default: every secret the "
+        "webhooks are seen to send",
+    )
+    canary.add_argument(
+        "--like",
+        metavar="WEBHOOK_ID",
+        help="ask about the token this webhook sends (where the broker masks its header)",
+    )
+    canary.add_argument("--create", action="store_true", help="make the canaries in the broker")
+    canary.set_defaults(run=_canary)
 
 
 def _add_digest(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -229,6 +265,7 @@ def _check(args: argparse.Namespace) -> int:
             output=commands.Format(args.format),
             freshness_only=args.freshness_only,
             require_webhooks=args.require_webhooks,
+            canary=args.canary,
         )
     )
 
@@ -250,6 +287,14 @@ def _test_webhook(args: argparse.Namespace) -> int:
         raise UsageError("give a webhook id or --provider, not both")
     return asyncio.run(
         commands.webhook_test(_context(args), webhook_id=args.webhook_id, provider=args.provider)
+    )
+
+
+def _canary(args: argparse.Namespace) -> int:
+    from bot.canary_setup import canary
+
+    return asyncio.run(
+        canary(_context(args), named=args.secret, like=args.like, create=args.create)
     )
 
 

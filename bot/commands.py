@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,12 +24,13 @@ from bot.broker.client import BrokerClient
 from bot.broker.schema import WebhookResource
 from bot.broker.snapshot import read_webhooks
 from bot.config import Config, digest_day, lint_day
+from bot.domain.canary import CanaryState, Verdict, first_state
 from bot.domain.freshness import Policy
-from bot.domain.report import NO_PAIRS_FIX, Report
+from bot.domain.report import NO_CANARIES, NO_PAIRS_FIX, Report
 from bot.domain.selection import Selection, closest
 from bot.domain.webhook_choice import dispatching
 from bot.errors import BrokerNotFound, UsageError
-from bot.reader import read_report, run_webhook_test
+from bot.reader import ask_canaries, read_report, run_webhook_test
 from bot.render import text
 from bot.render.slack_text import messages_text
 from bot.retry import Sleep
@@ -66,16 +67,20 @@ async def check(
     output: Format = Format.TEXT,
     freshness_only: bool = False,
     require_webhooks: bool = False,
+    canary: bool = False,
 ) -> int:
     """Exit 0 when no selected pair is stale or never verified and no webhook they wait on
     fails or did not fire (`freshness_only`: the pairs alone), 1 otherwise; 2 when a part of
-    the broker could not be read and `require_webhooks` asks for all of it."""
-    report = await _report(context, consumer, provider, max_age, policy)
+    the broker could not be read and `require_webhooks` asks for all of it. With `canary`,
+    the canaries' Tests run first: a dead token fails the check whatever the pairs say, and
+    a canary that cannot ask GitHub makes it 2 when nothing else failed."""
+    canaries = await _ask_canaries(context) if canary else NO_CANARIES
+    report = await _report(context, consumer, provider, max_age, policy, canaries)
     gate = text.Gate(webhooks=not freshness_only)
     if output is Format.JSON:
         _write_json(context, report)
     else:
-        context.out.write(text.check_text(report, gate))
+        context.out.write(text.check_text(report, gate) + text.canary_text(report))
     if output is Format.GITHUB:
         context.out.write(text.github_annotations(report, gate))
         if context.step_summary is not None:
@@ -88,7 +93,25 @@ async def check(
             f"{report.notes[0]}\n"
         )
         return 2
-    return 0 if gate.passes(report) else 1
+    found = {state.last.verdict for state in canaries.values()}
+    if Verdict.DEAD in found or not gate.passes(report):
+        return 1
+    return 2 if Verdict.CANNOT_RUN in found else 0  # a canary that cannot ask cannot tell
+
+
+async def _ask_canaries(context: Context) -> dict[str, CanaryState]:
+    """Run each canary's Test once; none to run is a usage error, not a pass."""
+    async with _client(context) as client:
+        read = await read_webhooks(client, context.github_api_url)
+        runs = await ask_canaries(
+            client, read, github_api_url=context.github_api_url, clock=context.clock
+        )
+    if not runs:
+        raise UsageError(
+            "--canary: the broker has no canary webhook; `pactbot canary` prints one (or makes "
+            "it, with --create)"
+        )
+    return {uuid: first_state(run) for uuid, run in runs.items()}
 
 
 async def status(
@@ -157,6 +180,7 @@ async def _report(
     provider: str | None,
     max_age: timedelta | None,
     policy: Policy | None,
+    canaries: Mapping[str, CanaryState] = NO_CANARIES,
 ) -> Report:
     config = context.config.with_rule(max_age, policy)
     async with _client(context) as client:
@@ -166,6 +190,7 @@ async def _report(
             now=context.clock(),
             github_api_url=context.github_api_url,
             selection=Selection(consumer, provider),
+            canaries=canaries,
         )
     if not report.rows:
         where = f"the Pact Broker at {context.broker.base_url}"

@@ -179,10 +179,25 @@ class RouteConfig(_Section):
 class Rotation(_Section):
     # The GitHub account whose classic token the webhooks use (never a person's own account).
     machine_user: str | None = None
-    # The PactFlow secret the webhooks reference as ${user.<secret_name>}.
+    # The PactFlow secret the webhooks reference as ${user.<secret_name>}, where the broker
+    # does not show which one a webhook references.
     secret_name: str = "githubToken"
     # The field guide's advice: rotate once in a while, so the runbook is known before it is needed.
     practice_every: Duration = timedelta(days=365)
+
+
+def _every(value: timedelta) -> timedelta:
+    if value < timedelta(minutes=1):
+        raise ValueError(
+            f"{format_duration(value)} is too often: a webhook's Test runs at most once a "
+            "minute; use 1m or more (the default is 1h)"
+        )
+    return value
+
+
+class Canary(_Section):
+    # How often the leader runs each canary's Test (a request to GitHub, no CI run).
+    every: Annotated[Duration, AfterValidator(_every)] = timedelta(hours=1)
 
 
 class Config(_Section):
@@ -195,6 +210,7 @@ class Config(_Section):
     # The first route that matches a pair says where it alerts; else the digest channel.
     routes: tuple[RouteConfig, ...] = ()
     rotation: Rotation = Rotation()
+    canary: Canary = Canary()
 
     @model_validator(mode="after")
     def _every_pair_has_a_channel(self) -> Config:

@@ -18,6 +18,7 @@ from bot.blocks.alert import build_alert
 from bot.blocks.digest import build_digest
 from bot.blocks.limits import Message
 from bot.broker.client import BrokerClient
+from bot.canary_setup import canary
 from bot.config import Config, digest_day
 from bot.demo_rotation import rotation_walkthrough
 from bot.domain.alerts import AlertState, Route, Rules, Setup, evaluate
@@ -36,7 +37,8 @@ _CHANNEL = "C0DEMO"
 
 
 async def run_demo(out: TextIO) -> int:
-    """Print what `status`, `check`, `test-webhook` and the digest say about the sample story."""
+    """Print what `status`, `check`, `test-webhook`, the canary and the digest say about the
+    sample story."""
     now, config = datetime.now(UTC), Config()
     with SampleBroker(demo_world(now), credentials=Credentials(token=_TOKEN)) as broker:
         out.write(
@@ -63,6 +65,9 @@ async def run_demo(out: TextIO) -> int:
                 f"pactbot test-webhook {ORDERS_WEBHOOK}",
                 lambda output: commands.webhook_test(context(output), webhook_id=ORDERS_WEBHOOK),
             ),
+            # A canary per secret: its Test asks GitHub about the token, no CI run starts.
+            ("pactbot canary --create", lambda output: canary(context(output), create=True)),
+            ("pactbot check --canary", lambda output: commands.check(context(output), canary=True)),
         ]
         for command, step in steps:
             captured = io.StringIO()
@@ -72,6 +77,12 @@ async def run_demo(out: TextIO) -> int:
                 captured.write(f"pactbot: {error}\n")
                 code = 2
             out.write(f"\n$ {command}\n{captured.getvalue()}(exit code {code})\n")
+        every = format_duration(config.canary.every)
+        out.write(
+            f"\nUnder `pactbot serve` the leader runs each canary's Test every {every} "
+            "(canary.every): a token that dies while nobody publishes is an alert within "
+            f"{every}, not at the next publication.\n"
+        )
         async with BrokerClient(BrokerSettings(base_url=broker.url, token=_TOKEN)) as client:
             report = await read_report(
                 client, config, now=now, github_api_url=DEFAULT_GITHUB_API_URL

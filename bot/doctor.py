@@ -1,9 +1,10 @@
 """`pactbot doctor`: whether pactbot can do its work here, one line per check.
 
 It checks what `pactbot serve` needs (the config, the broker and its credentials, Slack, the
-digest and route channels, the store) and lints the broker's webhooks. Nothing it does starts a
-CI run: whether the broker token may run the Test is asked of a webhook that does not exist.
-Every failing line says what to do. Exit 0 when nothing failed, else 1.
+digest and route channels, the store), lints the broker's webhooks and runs the canaries' Tests.
+Nothing it does starts a CI run: whether the broker token may run the Test is asked of a webhook
+that does not exist, and a canary only asks GitHub to render Markdown. Every failing line says
+what to do. Exit 0 when nothing failed, else 1.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from bot.broker.client import BrokerClient
 from bot.broker.partial import Sight
 from bot.broker.schema import WebhookResource
 from bot.config import Config
+from bot.domain.canary import Verdict, first_state, views
 from bot.domain.lint import lint_all
-from bot.domain.model import PairKey, Unseen
+from bot.domain.model import PairKey, Unseen, Webhook
 from bot.domain.sight import NEEDS, permission
 from bot.errors import BrokerError, BrokerForbidden, PactbotError, SlackError
+from bot.reader import ask_canaries
 from bot.retry import Sleep
 from bot.service.metrics import Metrics
 from bot.service.slack_client import build_client
@@ -102,8 +105,12 @@ async def _broker(setup: Setup, clock: Callable[[], datetime], sleep: Sleep) -> 
             return found.refused
         said = f"{settings.base_url} answers and lets pactbot read {found.read}"
         reached = Check(Status.OK, "broker", said)
-        lint = _lint(found.webhooks, setup) if found.webhooks is not None else []
-        return [reached, *found.refused, await _test_permission(client), *lint]
+        if found.webhooks is None:
+            return [reached, *found.refused, await _test_permission(client)]
+        read = [(convert.to_webhook(r, setup.github_api_url), r) for r in found.webhooks]
+        lint = _lint([webhook for webhook, _ in read])
+        canaries = await _canaries(client, read, setup.github_api_url, clock)
+        return [reached, *found.refused, await _test_permission(client), *lint, *canaries]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +195,7 @@ async def _test_permission(client: BrokerClient) -> Check:
     return Check(Status.OK, "test", "the token may run the webhook Test (asked without one)")
 
 
-def _lint(resources: list[WebhookResource], setup: Setup) -> list[Check]:
-    webhooks = [convert.to_webhook(resource, setup.github_api_url) for resource in resources]
+def _lint(webhooks: list[Webhook]) -> list[Check]:
     findings = lint_all(webhooks)
     if not findings:
         return [Check(Status.OK, "lint", f"{len(webhooks)} webhooks, nothing to fix")]
@@ -197,6 +203,49 @@ def _lint(resources: list[WebhookResource], setup: Setup) -> list[Check]:
         Check(Status.FAIL, "lint", f"“{found.webhook.name}”: {found.problem} → {found.fix}")
         for found in findings
     ]
+
+
+async def _canaries(
+    client: BrokerClient,
+    read: list[tuple[Webhook, WebhookResource]],
+    github_api_url: str,
+    clock: Callable[[], datetime],
+) -> list[Check]:
+    """What each canary finds now; a hint where there is none."""
+    webhooks = [webhook for webhook, _ in read]
+    if not any(webhook.target is not None for webhook in webhooks):
+        return []
+    runs = await ask_canaries(client, read, github_api_url=github_api_url, clock=clock)
+    found = views(webhooks, {uuid: first_state(run) for uuid, run in runs.items()})
+    if not found:
+        return [Check(Status.WARN, "canary", _NO_CANARY)]
+    checks = []
+    for view in found:
+        last = view.state.last if view.state else None
+        if last is None:
+            continue
+        about = f"“{view.name}” asks about {view.canary.asks_about}"
+        served = f"{len(view.webhooks)} webhook{'s' if len(view.webhooks) != 1 else ''}"
+        status = _CANARY_STATUS[last.verdict]
+        said = f"{about} ({served}): {last.headline}"
+        if last.verdict is Verdict.DEAD:
+            said += " Rotate it: `/pact rotate <provider>` walks through it."
+        checks.append(Check(status, "canary", said))
+        checks += [Check(Status.WARN, "canary", f"{about}: {w}") for w in view.warnings(clock())]
+    return checks
+
+
+_NO_CANARY = (
+    "none: a dead GitHub token is found only when a publication's dispatch fails; "
+    "`pactbot canary` prints a canary that finds it within canary.every (an hour by default), "
+    "with no CI run"
+)
+_CANARY_STATUS = {
+    Verdict.ALIVE: Status.OK,
+    Verdict.DEAD: Status.FAIL,
+    Verdict.NO_REPO: Status.WARN,
+    Verdict.CANNOT_RUN: Status.WARN,
+}
 
 
 async def _slack(setup: Setup, sleep: Sleep) -> list[Check]:

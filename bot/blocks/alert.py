@@ -84,6 +84,15 @@ def _cause(cause: Cause, silences: Sequence[Silence]) -> list[Block]:
         lines += [_waiter_line(waiter) for waiter in cause.pairs[:_PER_CAUSE]]
         if cause.waiting > min(len(cause.pairs), _PER_CAUSE):
             lines.append(f"…and {cause.waiting - min(len(cause.pairs), _PER_CAUSE)} more")
+    elif cause.serving:
+        shown = cause.serves[:_PER_CAUSE]
+        more = f" and {cause.serving - len(shown)} more" if cause.serving > len(shown) else ""
+        lines.append(
+            "No pair waits behind it now: the next publication of the "
+            f"{_pairs(cause.serving)} it fires for will: "
+            + ", ".join(kit.name_of(pair) for pair in shown)
+            + more
+        )
     else:
         lines.append("No pair waits behind it now: the next publication will.")
     return [

@@ -10,6 +10,7 @@ from bot.blocks import kit, mrkdwn
 from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message, clip, pack_lines
 from bot.blocks.rotation import rotated_lines
 from bot.domain.alerts import Alert, Kind, Silence, silence_for
+from bot.domain.canary import Verdict
 from bot.domain.freshness import State
 from bot.domain.lint import lint_all
 from bot.domain.model import PairKey
@@ -38,7 +39,13 @@ def build_digest(
     """The digest of `report` for `day`: the channel message, then its thread replies; with
     `lint` (once a week), the webhooks' lint findings too."""
     title = _title(day)
-    head = [kit.header(title), kit.context(summary(report)), *verdict(report), *unseen(report)]
+    head = [
+        kit.header(title),
+        kit.context(summary(report)),
+        *verdict(report),
+        *unseen(report),
+        *canaries(report),
+    ]
     firing = [alert for alert in alerts if alert.firing]
     if firing:
         head.append(kit.section("\n".join(_alert_line(alert, report.taken_at) for alert in firing)))
@@ -78,6 +85,19 @@ def unseen(report: Report) -> list[Block]:
         *(f"• {mrkdwn.escape(n)}" for n in report.notes),
     ]
     return [kit.section(text) for text in pack_lines(lines)][:2]
+
+
+def canaries(report: Report) -> list[Block]:
+    """Every day until it changes: a canary's token without the repo scope or about to expire,
+    and a canary that cannot ask GitHub. A dead token is an alert, and a failing webhook above."""
+    lines = []
+    for view in report.canaries:
+        last = view.state.last if view.state else None
+        about = f":hatching_chick: Canary of {mrkdwn.escape(view.canary.asks_about)}"
+        if last is not None and last.verdict is Verdict.CANNOT_RUN:
+            lines.append(f"{about}: {mrkdwn.escape(last.headline)}")
+        lines += [f"{about}: {mrkdwn.escape(w)}" for w in view.warnings(report.taken_at)]
+    return [kit.section(text) for text in pack_lines(lines)][:2] if lines else []
 
 
 def rotated_blocks(rotated: Rotated, report: Report) -> list[Block]:

@@ -45,6 +45,7 @@ class RotationPage:
     broker_url: str
     github: bool  # GITHUB_TOKEN is set: step 7 finds the provider's run itself
     now: datetime
+    canary: bool = False  # a canary asks about the webhook's token: step 6 asks it
 
 
 def build_rotation(rotation: Rotation, page: RotationPage) -> Message:
@@ -157,7 +158,7 @@ def _buttons(rotation: Rotation, page: RotationPage) -> list[Block]:
     buttons: list[Block] = []
     if stage in (Stage.CONFIRM, Stage.RETEST):
         buttons.append(kit.button("Run test", ROTATION_TEST, value, style="primary"))
-    if stage is Stage.WATCH and page.github:
+    if stage is Stage.WATCH and page.github and not _by_canary(rotation):
         buttons.append(kit.button("Check again", ROTATION_CHECK, value))
     if stage is not Stage.RETEST:
         last = stage is Stage.REVOKE
@@ -176,8 +177,9 @@ def _findings(rotation: Rotation, page: RotationPage) -> list[Block]:
     # Step 1's Test (the diagnosis) shows on steps 1 and 2, step 6's on step 6.
     if seen is not None and _SHOWS_TEST.get(rotation.stage) is seen.on:
         mark = ":white_check_mark:" if seen.passed else ":x:"
+        what = "The canary (no CI run), asked" if seen.canary else "Test"
         lines.append(
-            f"{mark} Test by {mrkdwn.user(seen.by)} {mrkdwn.date(seen.at, '{time_secs}')}: "
+            f"{mark} {what} by {mrkdwn.user(seen.by)} {mrkdwn.date(seen.at, '{time_secs}')}: "
             f"{mrkdwn.escape(seen.headline)}"
         )
         if rotation.stage is Stage.RETEST and (advice := retest_advice(seen)):
@@ -317,14 +319,32 @@ def _paste(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
 
 
 def _retest(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
+    if page.canary:
+        return (
+            "Test again",
+            "Run test asks the webhook's canary: GitHub renders a line of Markdown with the "
+            "new token, and no CI run starts. When GitHub accepts it the rotation moves on.",
+        )
     return (
         "Test again",
         "Run the webhook's Test: when GitHub accepts the new token the rotation moves on.",
     )
 
 
+def _by_canary(rotation: Rotation) -> bool:
+    return rotation.test is not None and rotation.test.canary
+
+
 def _watch(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
     actions = _actions_url(rotation)
+    if _by_canary(rotation):
+        return (
+            "Watch the held-up pairs",
+            "The canary re-tested the token, so no CI run started: the provider's verification "
+            f"starts with the next publication (or a run in {mrkdwn.link(actions, 'its Actions')}"
+            "). pactbot ticks off below the pairs the outage held up as they are verified. "
+            "Done when they are.",
+        )
     if page.github:
         how = "pactbot looks for the run the Test started; Check again looks once more."
     else:

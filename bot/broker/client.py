@@ -2,9 +2,10 @@
 
 Every request carries `Accept: application/hal+json` (without it `/integrations` answers Graphviz
 and logs answer text) and `User-Agent: pactbot/<version>`. GETs are retried on connection errors,
-5xx and 429; the Test is a POST that starts a real CI run and is never retried. The only other
-POST asks whether the Test is allowed, of a webhook that does not exist. No other method exists
-here: `DELETE` on the URLs the bot reads would wipe pacts, webhooks or whole integrations.
+5xx and 429; the Test is a POST that starts a real CI run and is never retried. Another POST
+asks whether the Test is allowed, of a webhook that does not exist; the last two make a canary
+(`pactbot canary --create`, a pacticipant and a webhook), never retried either. No other method
+exists here: `DELETE` on the URLs the bot reads would wipe pacts, webhooks or whole integrations.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ USER_AGENT = f"pactbot/{__version__}"
 LABEL_PAGE = 1000
 # Not the shape of the broker's own ids (22 characters), so no webhook it made has it.
 PROBE_WEBHOOK = "pactbot-doctor-permission-probe"
+READ_WRITE = (
+    "use a read/write token (PactFlow: 'Read/write token (CI)'; open-source broker: the "
+    "read/write basic-auth user)"
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -202,7 +207,7 @@ class BrokerClient:
             raise BrokerBadResponse("GET /", f"the index has no {relation!r} link")
         return self._reroot(found.href)
 
-    # -- the one write ---------------------------------------------------------------------------
+    # -- the writes ------------------------------------------------------------------------------
 
     async def execute(self, href: str) -> schema.ExecuteResult:
         """Run the webhook Test once. Never retried: every run dispatches a real CI build."""
@@ -221,14 +226,45 @@ class BrokerClient:
             raise BrokerUnreachable(url, transport_failure(error)) from None
         if response.status_code == 403:
             raise BrokerForbidden(
-                url,
-                "run the webhook Test",
-                "a read-only token cannot run it; use a read/write token (PactFlow: "
-                "'Read/write token (CI)'; open-source broker: the read/write basic-auth user)",
+                url, "run the webhook Test", f"a read-only token cannot run it; {READ_WRITE}"
             )
         if response.status_code >= 500:
             raise BrokerServerError(url, response.status_code, attempts=1)
         return self._decode(response, endpoint, schema.ExecuteResult)
+
+    async def create_pacticipant(self, name: str) -> bool:
+        """Make the pacticipant `name`; False when it exists already."""
+        try:
+            await self.pacticipant(name)
+        except BrokerNotFound:
+            pass
+        else:
+            return False
+        url = await self.link("pb:pacticipants")
+        response = await self._post(url, {"name": name})
+        if response.status_code == 409:  # made meanwhile
+            return False
+        self._check(response, "POST /pacticipants")
+        return True
+
+    async def create_webhook(self, definition: dict[str, object]) -> schema.WebhookResource:
+        """Make a webhook from its JSON (`POST /webhooks`)."""
+        url = await self.link("pb:webhooks")
+        response = await self._post(url, definition)
+        return self._decode(response, "POST /webhooks", schema.WebhookResource)
+
+    async def _post(self, url: str, body: dict[str, object]) -> httpx.Response:
+        """One POST of JSON, never retried: it writes."""
+        try:
+            async with self._slots:
+                response = await self._http.post(
+                    url, json=body, headers={"Content-Type": "application/json"}
+                )
+        except httpx.TransportError as error:
+            raise BrokerUnreachable(url, transport_failure(error)) from None
+        if response.status_code == 403:
+            raise BrokerForbidden(url, "write", f"a read-only token cannot write; {READ_WRITE}")
+        return response
 
     async def may_run_tests(self) -> bool | None:
         """Whether these credentials may run the webhook Test, found without running one.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import MappingProxyType
@@ -24,6 +25,8 @@ from bot.domain.model import (
 )
 from bot.domain.webhook_logs import github_message, parse_log
 from bot.domain.webhooks import dispatch_target
+
+_SECRET = re.compile(r"\$\{user\.(\w+)\}")
 
 
 def latest_per_pair(items: Iterable[schema.DashboardItem]) -> dict[PairKey, schema.DashboardItem]:
@@ -122,7 +125,18 @@ def to_webhook(resource: schema.WebhookResource, github_api_url: str) -> Webhook
         target=dispatch_target(request.url, request.body, github_api_url),
         inline_credentials=inline_credentials(request.url, request.headers, request.body),
         created_at=resource.created_at,
+        secret=secret_reference(request.headers),
+        team=resource.team,
     )
+
+
+def secret_reference(headers: dict[str, str]) -> str | None:
+    """The secret an Authorization header references (`Bearer ${user.githubToken}`), when
+    the broker shows it (PactFlow); the open-source broker masks the header."""
+    for name, value in headers.items():
+        if name.lower() == "authorization" and (found := _SECRET.search(value)):
+            return found[1]
+    return None
 
 
 def to_trigger(entry: schema.TriggeredWebhook) -> Trigger:

@@ -125,6 +125,7 @@ class WebhookResource(_Json):
     request: WebhookRequest
     events: list[WebhookEvent] = Field(default_factory=list)
     created_at: AwareDatetime | None = Field(default=None, alias="createdAt")
+    team: str | None = Field(default=None, alias="teamUuid")  # PactFlow
     links: WebhookLinks = Field(alias="_links")
 
 

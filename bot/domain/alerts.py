@@ -336,7 +336,11 @@ def _incidents(
     for view in reading.failing:
         uuid = view.webhook.uuid
         silence = silence_of_webhook(uuid, view.webhook.scope, setup.silences, now)
-        sustained = now - state.hooks.get(uuid, now) >= setup.rules.sustain
+        # A canary's 401 is not a guess: said at once.
+        sustained = (
+            now - state.hooks.get(uuid, now) >= setup.rules.sustain
+            or view.health.canary is not None
+        )
         if uuid in before or (sustained and silence is None):
             fired.append(incident(view, reading.report, before.get(uuid), silence, now))
     firing = {cause.webhook for cause in fired}

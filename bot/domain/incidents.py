@@ -45,6 +45,10 @@ class Cause:
     # incident, pending ones included; the stale ones that fired, for a cause only.
     pairs: tuple[Waiter, ...] = ()
     waiting: int = 0  # how many pairs wait behind it in all
+    # The pairs it fires for (up to KEPT_WAITERS), and how many: a token found dead before
+    # any publication blocks their next one.
+    serves: tuple[PairKey, ...] = ()
+    serving: int = 0
     detail: str | None = None  # why it did not fire, and what to run
     silenced_by: str | None = None
     fired_at: datetime | None = None
@@ -84,6 +88,7 @@ def incident(
     """The incident of a failing webhook, as this reading sees it."""
     webhook, health = view.webhook, view.health
     waiting = waiters(webhook, report)
+    served = [row.key for row in report.covered(webhook.scope)]
     assert webhook.target is not None  # only GitHub dispatches are incidents
     return Cause(
         webhook.uuid,
@@ -95,6 +100,8 @@ def incident(
         scope=webhook.scope,
         pairs=tuple(waiting[:KEPT_WAITERS]),
         waiting=len(waiting),
+        serves=tuple(served[:KEPT_WAITERS]),
+        serving=len(served),
         detail=health.unfired.explain() if health.unfired else None,
         silenced_by=silence.id if silence else None,
         fired_at=before.fired_at if before else now,

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from bot.domain.canary import recognise
 from bot.domain.explain import EXPIRY_WARNING
 from bot.domain.model import Webhook
 from bot.domain.tokens import holds_credential
@@ -113,7 +114,8 @@ def _definition_findings(webhook: Webhook) -> Iterator[tuple[Lint, str, str]]:
             "content included",
             f"listen to {MEANT_EVENT} instead: it fires only when content needs a verification",
         )
-    if webhook.target is None and aims_at_github(webhook.url):
+    # A canary posts to GitHub's /markdown on purpose: it asks, it starts nothing.
+    if webhook.target is None and aims_at_github(webhook.url) and recognise(webhook) is None:
         yield (
             Lint.NOT_A_DISPATCH,
             "it posts to GitHub, but not to a repository's /dispatches: no workflow starts",

@@ -166,6 +166,10 @@ class Webhook:
     inline_credentials: tuple[str, ...] = ()
     # The broker fires a webhook only for events after it exists.
     created_at: datetime | None = None
+    # The PactFlow secret its Authorization header references (`${user.<name>}`), where the
+    # broker shows it; PactFlow's team, whose secrets only its webhooks may use.
+    secret: str | None = None
+    team: str | None = None
 
     @property
     def triggers_verification(self) -> bool:

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from bot.domain.canary import CanaryState, CanaryView, Verdict
+from bot.domain.canary import by_webhook as canary_by_webhook
+from bot.domain.canary import views as canary_views
 from bot.domain.freshness import Freshness, Rule, State, assess
 from bot.domain.model import (
     NO_LABELS,
@@ -44,6 +47,8 @@ NO_PAIRS_FIX = (
 GRACE = timedelta(minutes=30)
 # When a Test of each webhook last passed, as `pactbot serve` remembers it (by uuid).
 NO_TESTS: Mapping[str, datetime] = MappingProxyType({})
+# What each canary last found, as `pactbot serve` keeps it (by the canary's uuid).
+NO_CANARIES: Mapping[str, CanaryState] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,8 @@ class Report:
     webhooks: tuple[WebhookView, ...]
     labelled: Labelled = field(default_factory=lambda: NO_LABELS)
     blind: tuple[Blind, ...] = ()  # what the credentials could not read
+    # The canary webhooks (not among `webhooks`): what each asks about and last found.
+    canaries: tuple[CanaryView, ...] = ()
     # Each row's names, lower-cased once: `/pact status <name>` searches thousands of pairs.
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
@@ -192,15 +199,23 @@ def build_report(
     *,
     grace: timedelta = GRACE,
     tests: Mapping[str, datetime] = NO_TESTS,
+    canaries: Mapping[str, CanaryState] = NO_CANARIES,
 ) -> Report:
     """Assess every pair of `snapshot` at `now`, most urgent first; a publication older than
     `grace` that its webhook did not dispatch makes that webhook fail; `tests` are the passed
-    Tests pactbot saw."""
+    Tests pactbot saw, `canaries` what the canaries last found."""
+    asking = canary_views(snapshot.webhooks, canaries)
+    spoken = canary_by_webhook(asking)
+    asked = {view.canary.uuid for view in asking}
     # Only waiting pairs can leave a webhook unfired: judged from them, once for every webhook.
     awaiting = tuple(record for record in snapshot.pairs if record.awaits_verification)
     views = tuple(
-        WebhookView(webhook, _health_of(webhook, snapshot, awaiting, now, grace, tests))
+        WebhookView(
+            webhook,
+            _health_of(webhook, snapshot, awaiting, now, grace, tests, spoken.get(webhook.uuid)),
+        )
         for webhook in snapshot.webhooks
+        if webhook.uuid not in asked
     )
     labelled = snapshot.labelled
     blind_coverage = coverage_unknown(snapshot.blind)
@@ -224,7 +239,7 @@ def build_report(
         unseen = not covering and blind_coverage
         rows.append(PairRow(record, rule, assess(record, rule, now), covering, unseen))
     rows.sort(key=_urgency)
-    return Report(snapshot.taken_at, tuple(rows), views, labelled, snapshot.blind)
+    return Report(snapshot.taken_at, tuple(rows), views, labelled, snapshot.blind, asking)
 
 
 def _health_of(
@@ -234,8 +249,10 @@ def _health_of(
     now: datetime,
     grace: timedelta,
     tests: Mapping[str, datetime],
+    canary: CanaryState | None,
 ) -> WebhookHealth:
-    """`records`: the pairs that wait for a verification."""
+    """`records`: the pairs that wait for a verification; `canary`: what the canary that
+    speaks for this webhook's token last found."""
     if webhook.uuid in snapshot.unread:
         return WebhookHealth(HealthKind.UNKNOWN)
     executions = snapshot.executions.get(webhook.uuid)
@@ -255,8 +272,15 @@ def _health_of(
         executions or (),
         unfired=judge(webhook, found, snapshot.providers),
         unanswered_since=early,
-        passed_test=tests.get(webhook.uuid),
+        passed_test=max(filter(None, (tests.get(webhook.uuid), _alive(canary))), default=None),
+        canary_dead=canary.dead_since if canary else None,
     )
+
+
+def _alive(canary: CanaryState | None) -> datetime | None:
+    """When the canary last found the token alive: for the webhook, as good as a passed Test."""
+    alive = canary is not None and canary.last.verdict in (Verdict.ALIVE, Verdict.NO_REPO)
+    return canary.last.at if canary is not None and alive else None
 
 
 def _early_sign(

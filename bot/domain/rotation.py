@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 
+from bot.domain.canary import CanaryRun, Verdict
 from bot.domain.freshness import State
 from bot.domain.model import NO_LABELS, DispatchTarget, Labelled, PairKey, Scope
 from bot.domain.report import PairRow
@@ -67,6 +68,7 @@ class SeenTest:
     passed: bool
     headline: str
     on: Stage = Stage.CONFIRM  # the step it ran on
+    canary: bool = False  # the canary asked GitHub: no CI run started
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,7 @@ class Rotation:
             and self.passed_at is not None
             and now < self.passed_at + WATCH_FOR
             and (self.run is None or self.run.conclusion is None)
+            and not (self.test is not None and self.test.canary)  # it started no run
         )
 
     def watch_ended(self, now: datetime) -> bool:
@@ -254,7 +257,7 @@ def after_test(
     watch lists them at its next broker read)."""
     seen = replace(seen, on=Stage(stage))
     moved = replace(rotation, test=seen, moved_by=seen.by, moved_at=seen.at)
-    said = f"ran the Test: {seen.headline}"
+    said = f"{'asked the canary (no CI run)' if seen.canary else 'ran the Test'}: {seen.headline}"
     if stage == Stage.CONFIRM and seen.kind is HealthKind.TOKEN_DEAD:
         return Moved(replace(moved, stage=Stage.SIGN_IN), said + " Diagnosis confirmed.")
     if stage == Stage.RETEST and seen.passed:
@@ -267,6 +270,13 @@ def after_test(
         )
         return Moved(passed, said + " The new token works.")
     return Moved(moved, said)
+
+
+def canary_test(run: CanaryRun, by: str) -> SeenTest:
+    """What the canary's run said, as a re-test: only a token with the repo scope passes."""
+    kinds = {Verdict.ALIVE: HealthKind.OK, Verdict.DEAD: HealthKind.TOKEN_DEAD}
+    kind = kinds.get(run.verdict, HealthKind.NO_ACCESS)
+    return SeenTest(run.at, by, kind, run.verdict is Verdict.ALIVE, run.headline, canary=True)
 
 
 def retest_advice(seen: SeenTest) -> str | None:

@@ -123,6 +123,9 @@ class WebhookHealth:
     unanswered_since: datetime | None = None
     tested: datetime | None = None  # a Test passed after the newest failed execution
     last_success: datetime | None = None  # the newest real execution that succeeded
+    # Since when the canary has found the token dead (`bot.domain.canary`): no need to wait
+    # for a publication, nor for `for`: a 401 from GitHub is not a guess.
+    canary: datetime | None = None
 
     @property
     def failing(self) -> bool:
@@ -136,6 +139,8 @@ class WebhookHealth:
             return self.unfired.short
         if self.tested is not None:
             return "ok (a Test passed)"
+        if self.canary is not None and (self.since is None or self.since >= self.canary):
+            return "token dead (401), found by the canary before any publication"
         if self.kind is HealthKind.FORBIDDEN and answer and sso_required(answer):
             return "SSO not authorised (403)"
         if self.kind is HealthKind.FAILING and status is not None:
@@ -171,13 +176,27 @@ def health(
     unfired: Unfired | None = None,
     unanswered_since: datetime | None = None,
     passed_test: datetime | None = None,
+    canary_dead: datetime | None = None,
 ) -> WebhookHealth:
     """The health of `webhook` from its real executions (in any order), whether it left a
-    waiting publication unanswered, and when a Test of it last passed."""
+    waiting publication unanswered, when a Test of it last passed (or its canary found the
+    token alive), and since when its canary finds the token dead."""
     ordered = sorted(executions, key=lambda execution: execution.at)
     successes = [execution.at for execution in ordered if execution.answer.success]
     found = _from_executions(webhook, ordered, passed_test)
     last_success = successes[-1] if successes else None
+    proven = max(filter(None, (last_success, found.tested)), default=None)
+    if canary_dead is not None and webhook.enabled and (proven is None or proven < canary_dead):
+        dead = TargetAnswer(success=False, status=401, message="Bad credentials")
+        since = found.since if found.kind is HealthKind.TOKEN_DEAD else canary_dead
+        return WebhookHealth(
+            HealthKind.TOKEN_DEAD,
+            last_run=found.last_run,
+            since=min(filter(None, (since, canary_dead))),
+            answer=found.answer if found.kind is HealthKind.TOKEN_DEAD else dead,
+            last_success=last_success,
+            canary=canary_dead,
+        )
     if unfired is not None and not found.failing:
         return WebhookHealth(
             HealthKind.DID_NOT_FIRE,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.domain.canary import CanaryView, Verdict
 from bot.domain.explain import TestReport
 from bot.domain.freshness import State
 from bot.domain.model import Webhook
@@ -222,6 +223,39 @@ def report_json(report: Report) -> dict[str, Any]:
         "notes": report.notes,
         "pairs": [_pair_json(row) for row in report.rows],
         "webhooks": [_webhook_json(view, report) for view in report.webhooks],
+        "canaries": [_canary_json(view) for view in report.canaries],
+    }
+
+
+def canary_text(report: Report) -> str:
+    """What each canary found, for `check --canary`: one line each, then its warnings."""
+    lines = []
+    for view in report.canaries:
+        last = view.state.last if view.state else None
+        mark = {Verdict.ALIVE: "✓", Verdict.DEAD: "✗", None: "?"}.get(
+            last.verdict if last else None, "!"
+        )
+        said = last.headline if last else "not run"
+        lines.append(f"{mark} canary of {view.canary.asks_about} ({view.canary.uuid}): {said}")
+        if last is not None and last.verdict is Verdict.DEAD:
+            names = ", ".join(f'"{webhook.name}"' for webhook in view.webhooks) or "none seen"
+            lines.append(f"    the webhooks that send that token: {names}")
+        lines += [f"    ! {warning}" for warning in view.warnings(report.taken_at)]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _canary_json(view: CanaryView) -> dict[str, Any]:
+    last = view.state.last if view.state else None
+    return {
+        "id": view.canary.uuid,
+        "secret": view.canary.secret,
+        "webhook": view.canary.webhook,
+        "webhooks": [webhook.uuid for webhook in view.webhooks],
+        "verdict": last.verdict.value if last else None,
+        "ran_at": last.at.isoformat() if last else None,
+        "target_status": last.status if last else None,
+        "token_expires": last.expires.isoformat() if last and last.expires else None,
+        "said": last.headline if last else None,
     }
 
 

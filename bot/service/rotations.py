@@ -18,6 +18,7 @@ from bot.blocks import mrkdwn
 from bot.blocks.limits import Message
 from bot.blocks.rotation import RotationPage, build_rotation, build_rotation_note, build_watch_over
 from bot.config import Config
+from bot.domain.canary import CanaryView, Verdict
 from bot.domain.model import Webhook
 from bot.domain.report import PairRow, Report
 from bot.domain.rotation import (
@@ -28,7 +29,9 @@ from bot.domain.rotation import (
     Rotation,
     RunSeen,
     SeenTest,
+    Stage,
     after_test,
+    canary_test,
     move,
     refusal,
     seen_run,
@@ -38,10 +41,11 @@ from bot.domain.rotation import (
 from bot.domain.workflow_runs import CLOCK_SKEW, run_started_by
 from bot.errors import BrokerError, GitHubError, PactbotError, SlackError, StoreUnavailable
 from bot.github.client import GitHubClient
+from bot.service.canaries import Canaries
 from bot.service.monitor import Monitor
 from bot.service.poster import SlackPoster
 from bot.service.rotation_records import AUDIT, ROTATIONS, load_rotations
-from bot.service.runner import WebhookRunner
+from bot.service.runner import RecentTest, WebhookRunner
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,7 @@ class Rotations:
         store: Store,
         poster: SlackPoster,
         runner: WebhookRunner,
+        canaries: Canaries,
         monitor: Monitor,
         github: GitHubClient | None,
         broker_url: str,
@@ -74,6 +79,7 @@ class Rotations:
         self._store = store
         self._poster = poster
         self._runner = runner
+        self._canaries = canaries
         self._monitor = monitor
         self._github = github
         self._broker_url = broker_url
@@ -163,10 +169,22 @@ class Rotations:
         return await self._move(rotation_id, lambda current: move(current, stage, press, by, now))
 
     async def run_test(self, rotation_id: str, stage: int, by: str) -> str | None:
-        """Run the webhook's Test from step 1 or 6; None when it ran, else why not."""
+        """Run the webhook's Test from step 1 or 6; None when it ran, else why not. Step 6
+        asks the webhook's canary instead, when it has one: no CI run for a re-test."""
         rotation = await self._pressable(rotation_id, stage, Press.TEST)
         if isinstance(rotation, str):
             return rotation
+        canary = self._canary(rotation) if stage == Stage.RETEST else None
+        if canary is not None:
+            try:
+                ran = await self._canaries.run(canary, by)
+            except BrokerError as error:
+                return f"the canary could not run: {mrkdwn.escape(str(error))}"
+            if isinstance(ran, RecentTest):
+                return "the canary asked GitHub within the minute: try again in a moment"
+            if ran.verdict is not Verdict.CANNOT_RUN:
+                return await self._tested(rotation, stage, canary_test(ran, by))
+            # It cannot ask GitHub: the webhook's own Test answers instead.
         recent = await self._runner.claim(rotation.webhook, by)
         if recent is not None:
             return (
@@ -179,10 +197,14 @@ class Rotations:
         except BrokerError as error:
             return f"the Test could not run: {mrkdwn.escape(str(error))}"
         seen = SeenTest(dispatched_at, by, report.kind, report.passed, report.headline)
+        return await self._tested(rotation, stage, seen)
+
+    async def _tested(self, rotation: Rotation, stage: int, seen: SeenTest) -> str | None:
+        """The rotation moved on by what the Test (or the canary) on `stage` found."""
         rows = await self._rows(rotation)
         waiting = None if rows is None else still_waiting(rows)
         return await self._move(
-            rotation_id,
+            rotation.id,
             lambda current: (
                 refusal(current, stage, Press.TEST) or after_test(current, stage, seen, waiting)
             ),
@@ -384,12 +406,25 @@ class Rotations:
             rotation,
             RotationPage(
                 machine_user=self._config.rotation.machine_user,
-                secret_name=self._config.rotation.secret_name,
+                secret_name=self._secret(rotation),
                 broker_url=self._broker_url,
                 github=self._github is not None,
                 now=self._clock(),
+                canary=self._canary(rotation) is not None,
             ),
         )
+
+    def _secret(self, rotation: Rotation) -> str:
+        """The secret the webhook is seen to reference, else the one the config names."""
+        seen = self._monitor.webhook(rotation.webhook)
+        return (seen.secret if seen else None) or self._config.rotation.secret_name
+
+    def _canary(self, rotation: Rotation) -> CanaryView | None:
+        """The canary that asks about the rotated webhook's token, as last read."""
+        report = self._monitor.latest
+        views = report.canaries if report is not None else ()
+        spoken = (view for view in views if any(w.uuid == rotation.webhook for w in view.webhooks))
+        return next(spoken, None)
 
     async def _rows(self, rotation: Rotation) -> list[PairRow] | None:
         """The webhook's pairs as last read; None when the broker cannot be read now."""

@@ -78,7 +78,7 @@ class WebhookRunner:
         if report.passed:
             await self._remember_pass(uuid)
         if report.answer.headers:  # hidden by the broker, it says nothing of the token
-            await self._remember_expiry(uuid, token_expiry(report.answer))
+            await self.remember_expiry([uuid], token_expiry(report.answer))
         return webhook, report
 
     async def passed(self) -> dict[str, datetime]:
@@ -119,13 +119,15 @@ class WebhookRunner:
                 found[uuid] = datetime.fromisoformat(str(kept["expires"]))
         return found
 
-    async def _remember_expiry(self, uuid: str, expires: datetime | None) -> None:
-        """For the weekly lint: only a Test shows GitHub's headers about the token."""
+    async def remember_expiry(self, uuids: Iterable[str], expires: datetime | None) -> None:
+        """For the weekly lint: only a Test (the webhook's, or its canary's) shows GitHub's
+        headers about the token the webhooks `uuids` send."""
         record = {"expires": expires.isoformat() if expires else None}
-        try:
-            await self._store.set_value(f"{_EXPIRY}:{uuid}", record, EXPIRY_KEPT)
-        except StoreUnavailable as error:  # the Test ran: its result matters more
-            log.warning("the token expiry of %s is not remembered: %s", uuid, error)
+        for uuid in uuids:
+            try:
+                await self._store.set_value(f"{_EXPIRY}:{uuid}", record, EXPIRY_KEPT)
+            except StoreUnavailable as error:  # the Test ran: its result matters more
+                log.warning("the token expiry of %s is not remembered: %s", uuid, error)
 
     async def _remember(self, uuid: str, outcome: dict[str, str | None]) -> None:
         record: dict[str, str | None] = {"at": self._clock().isoformat(), **outcome}

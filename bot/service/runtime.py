@@ -26,6 +26,7 @@ from bot.errors import ConfigError, SlackPermanent, SlackRetryable
 from bot.github.client import GitHubClient
 from bot.reader import read_report
 from bot.service.alerting import Alerter
+from bot.service.canaries import Canaries
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
 from bot.service.metrics import MeteredTransport, Metrics
@@ -93,8 +94,12 @@ async def assemble(
     )
     # Read-only, and only to find the run a rotation's re-test started.
     github = GitHubClient(github_api_url, github_token) if github_token else None
+    runner = WebhookRunner(client, store, clock, github_api_url)
+    canaries = Canaries(runner, store, clock, config.canary.every)
     services = _services(
         config,
+        runner,
+        canaries,
         client,
         web_client,
         store,
@@ -120,6 +125,7 @@ async def assemble(
         digest_config=config.digest,
         alerter=services.alerter,
         rotations=services.rotations,
+        canaries=canaries,
         read_every=READ_EVERY,
         check_every=config.alerts.check_interval,
     )
@@ -139,6 +145,8 @@ async def assemble(
 
 def _services(
     config: Config,
+    runner: WebhookRunner,
+    canaries: Canaries,
     client: BrokerClient,
     web_client: AsyncWebClient,
     store: Store,
@@ -153,12 +161,15 @@ def _services(
 ) -> Services:
     """What the listeners and the scheduler share: the monitor, the posting, the alerts, the
     digest and the rotations."""
-    runner = WebhookRunner(client, store, clock, github_api_url)
 
     async def read(now: datetime) -> Report:
-        tests = await runner.passed()
         return await read_report(
-            client, config, now=now, github_api_url=github_api_url, tests=tests
+            client,
+            config,
+            now=now,
+            github_api_url=github_api_url,
+            tests=await runner.passed(),
+            canaries=await canaries.states(),
         )
 
     monitor = Monitor(read, clock, READ_EVERY)
@@ -172,6 +183,7 @@ def _services(
         store=store,
         poster=poster,
         runner=runner,
+        canaries=canaries,
         monitor=monitor,
         github=github,
         broker_url=broker_url,

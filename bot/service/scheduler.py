@@ -1,10 +1,10 @@
 """Scheduled work: the lease that picks one leader, the digest, the broker reads, readiness.
 
 Every replica reads the broker (its own `/pact status` and App Home need it) and checks its
-dependencies; only the leader evaluates alerts and posts the digest. The lease is renewed every
-15 s and lasts 45 s, so when the leader dies another replica takes over within a minute. The job
-functions are plain coroutines: tests call them with a moved clock instead of waiting for
-APScheduler.
+dependencies; only the leader evaluates alerts, runs the canaries and posts the digest. The
+lease is renewed every 15 s and lasts 45 s, so when the leader dies another replica takes over
+within a minute. The job functions are plain coroutines: tests call them with a moved clock
+instead of waiting for APScheduler.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bot.config import Digest
 from bot.cron import cron_trigger
 from bot.errors import PactbotError, SlackError, StoreUnavailable
 from bot.service.alerting import Alerter
+from bot.service.canaries import TICK, Canaries
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
 from bot.service.monitor import Monitor
@@ -70,6 +71,7 @@ class Scheduler:
         digest_config: Digest | None,
         alerter: Alerter,
         rotations: Rotations,
+        canaries: Canaries,
         read_every: timedelta,
         check_every: timedelta,
     ) -> None:
@@ -83,6 +85,7 @@ class Scheduler:
         self._digest_config = digest_config
         self._alerter = alerter
         self._rotations = rotations
+        self._canaries = canaries
         self._read_every = read_every
         self._check_every = check_every
         self._lease_every, self._lease_ttl = lease_timing(check_every)
@@ -147,6 +150,28 @@ class Scheduler:
         except PactbotError as error:
             log.error("the rotations' watch failed: %s", error)
 
+    async def run_canaries(self) -> None:
+        """The leader runs each canary whose time has come; a verdict that changed is judged
+        at once, so that a dead token's incident does not wait for the next evaluation."""
+        if not self.leader:
+            return
+        try:
+            report = await self._monitor.current()
+            changed = await self._canaries.run_due(report.canaries)
+        except StoreUnavailable as error:
+            self._health.record("store", False, str(error))
+            log.error("the canaries did not run, the store is unavailable: %s", error)
+            return
+        except PactbotError as error:
+            log.error("the canaries did not run: %s", error)
+            return
+        if not changed:
+            return
+        if self._alerter.enabled:
+            await self.evaluate_alerts()
+        else:
+            await self.read_broker()
+
     async def read_broker(self) -> None:
         """Keep every replica's report fresh for /pact status and App Home."""
         if self.leader and self._alerter.enabled and self._check_every <= self._read_every:
@@ -183,6 +208,7 @@ class Scheduler:
             (self.check_readiness, READINESS_EVERY),
             (self.evaluate_alerts, self._check_every),
             (self.watch_rotations, ROTATIONS_WATCH_EVERY),
+            (self.run_canaries, TICK),
         ]
         for job, interval in every:
             jobs.add_job(job, "interval", seconds=interval.total_seconds(), next_run_time=now)

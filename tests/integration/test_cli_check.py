@@ -173,6 +173,11 @@ def test_the_demo_runs_every_command_against_its_sample_broker(run: Run) -> None
     for state in ("stale", "never verified", "failing", "pending", "idle", "fresh"):
         assert f"1 {state}" in ran.out
     assert "The daily digest, as the channel reads it:" in ran.out
+    # The canary finds the orders-api token dead, and the others' token alive.
+    canary = ran.out[ran.out.index("$ pactbot check --canary\n") :]
+    assert "✗ canary of the secret githubToken" in canary
+    assert "GitHub rejected the token (HTTP 401)" in canary
+    assert "✓ canary of the secret platformGithubToken" in canary
     written = ran.out.split("Its Block Kit JSON is in ")[1].split(" ")[0]
     blocks = json.loads(Path(written).read_text(encoding="utf-8"))
     assert blocks[0]["blocks"][0]["type"] == "header"

@@ -70,7 +70,9 @@ def test_a_read_only_token_fails_the_test_check_and_says_which_token_to_use(
     assert line(ran.out, "test").startswith("FAIL  test        the token is read-only")
     assert "'Read/write token (CI)'" in ran.out
     assert line(ran.out, "broker").startswith("ok")
-    assert ran.out.endswith("1 of 7 checks failed.\n")
+    # The eighth line: no canary yet, a warning that does not count as a failure.
+    assert line(ran.out, "canary").startswith("warn  canary      none: ")
+    assert ran.out.endswith("1 of 8 checks failed.\n")
 
 
 def test_a_bot_not_in_the_digest_channel_fails_with_the_invite_to_type(

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from bot.sample.broker import SampleBroker
-from tests.helpers.cli import TOKEN
+from tests.helpers.cli import TOKEN, Run
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
@@ -161,3 +161,23 @@ def test_a_true_switch_becomes_its_flag(
     assert relaxed.code == 0
     assert "::warning title=Pact webhook%3A Verify orders-api pacts::" in relaxed.out
     assert flag in (ROOT / "action.yml").read_text(encoding="utf-8")
+
+
+def test_canary_true_fails_on_the_dead_token_a_canary_finds(
+    cli_broker: SampleBroker, tmp_path: Path, run: Run
+) -> None:
+    given = {
+        "broker-base-url": cli_broker.url,
+        "broker-token": TOKEN,
+        "provider": "Pricing Service",  # fresh: no pair of it fails the check
+        "canary": "true",
+    }
+    none_yet = run_action(tmp_path / "none", given, {})
+    assert run("canary", "--create").code == 0
+
+    ran = run_action(tmp_path / "made", given, {})
+
+    assert none_yet.code == 2
+    assert ran.code == 1  # orders-api's token (githubToken) is dead
+    assert "✗ canary of the secret githubToken" in ran.out
+    assert "✓ canary of the secret platformGithubToken" in ran.out

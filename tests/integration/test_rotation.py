@@ -27,6 +27,7 @@ from tests.conftest import GITHUB_TOKEN, StartBroker
 from tests.helpers import slack_requests
 from tests.helpers.alerting import answer, buttons, now_shown, shown, thread
 from tests.helpers.bot import ADMIN, CHANNEL, ONCALL_USER, STRANGER, Clock, Running, running_bot
+from tests.helpers.canaries import add_canary
 from tests.helpers.stores import NewStore
 from tests.integration.test_slack_command import texts
 
@@ -270,6 +271,35 @@ async def test_a_failing_retest_stays_on_step_six_and_says_what_the_status_means
     await press(bot, kit.ROTATION_BACK)  # to check the secret again
     assert "Step 5 of 8 · Paste it into the PactFlow secret" in now_shown(slack, message)
     assert "went back to step 5" in thread(slack, message)[-1]
+
+
+async def test_with_a_canary_step_six_asks_it_and_starts_no_ci_run(
+    bot: Running, slack: SampleSlack, world: World, broker: SampleBroker, clock: Clock
+) -> None:
+    canary = "canaryGithubTokenAbCdE"
+    add_canary(world, canary)  # it asks about githubToken, the secret orders-api sends
+    await bot.bot.services.monitor.refresh()
+    message = await to_retest(bot)
+    assert "Run test asks the webhook's canary" in now_shown(slack, message)
+
+    clock.advance(minutes=5)
+    await press(bot, kit.ROTATION_TEST)  # the secret still holds the dead token
+    step = now_shown(slack, message)
+    assert "Step 6 of 8" in step
+    assert "The canary (no CI run), asked by <@U0ONCALL>" in step
+    assert "Still 401: the secret was not updated" in step
+    clock.advance(minutes=5)
+    world.webhooks[ORDERS_WEBHOOK].target = GITHUB_ACCEPTED  # the secret holds the new token
+    await press(bot, kit.ROTATION_TEST)
+
+    step = now_shown(slack, message)
+    assert "Step 7 of 8 · Watch the held-up pairs" in step
+    assert "no CI run started" in step
+    assert "web-app → orders-api, waiting since" in step
+    assert kit.ROTATION_CHECK not in buttons(rotation_message(slack))
+    assert "asked the canary (no CI run): GitHub accepted the token" in thread(slack, message)[-1]
+    assert broker.count(f"/webhooks/{ORDERS_WEBHOOK}/execute$") == 1  # step 1's Test only
+    assert broker.count(f"/webhooks/{canary}/execute$") == 2
 
 
 async def test_a_double_click_moves_one_step(bot: Running, slack: SampleSlack) -> None:
