@@ -18,7 +18,7 @@ from bot.domain.canary import CanaryRun, CanaryState, CanaryView, Verdict, first
 from bot.domain.canary import refused as refused_run
 from bot.errors import BrokerError, BrokerForbidden, StoreUnavailable
 from bot.service.runner import RecentTest, WebhookRunner
-from bot.store import Store
+from bot.store import Document, Store
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Canaries:
         except StoreUnavailable as error:
             log.warning("what the canaries found cannot be read: %s", error)
             return {}
-        return {uuid: _state(value) for uuid, value in (kept.value if kept else {}).items()}
+        return canary_states(kept)
 
     async def run_due(self, canaries: Iterable[CanaryView]) -> bool:
         """Run the Test of each canary not run for `every`; whether a verdict changed."""
@@ -135,6 +135,11 @@ def _dump(state: CanaryState) -> dict[str, Any]:
         dead_since=state.dead_since,
     )
     return kept.model_dump(mode="json")
+
+
+def canary_states(kept: Document | None) -> dict[str, CanaryState]:
+    """What each canary last found, by its uuid, from the `CANARIES` document."""
+    return {uuid: _state(value) for uuid, value in (kept.value if kept else {}).items()}
 
 
 def _state(value: dict[str, Any]) -> CanaryState:

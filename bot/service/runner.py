@@ -12,7 +12,7 @@ from bot.domain.explain import TestReport, token_expiry
 from bot.domain.model import Webhook
 from bot.errors import BrokerError, StoreUnavailable
 from bot.reader import run_webhook_test
-from bot.store import Store
+from bot.store import Document, Store
 
 # Every Test dispatches a real CI run.
 ONE_TEST_PER = timedelta(minutes=1)
@@ -81,17 +81,6 @@ class WebhookRunner:
             await self.remember_expiry([uuid], token_expiry(report.answer))
         return webhook, report
 
-    async def passed(self) -> dict[str, datetime]:
-        """When a Test of each webhook last passed: the broker records no Test, so this is the
-        only place a rotation's passing re-test is seen until the next real dispatch."""
-        try:
-            found = await self._store.get(PASSED)
-        except StoreUnavailable as error:
-            log.warning("the passed Tests cannot be read: %s", error)
-            return {}
-        value = found.value if found else {}
-        return {uuid: datetime.fromisoformat(str(at)) for uuid, at in value.items()}
-
     async def _remember_pass(self, uuid: str) -> None:
         now = self._clock()
         try:
@@ -132,3 +121,11 @@ class WebhookRunner:
     async def _remember(self, uuid: str, outcome: dict[str, str | None]) -> None:
         record: dict[str, str | None] = {"at": self._clock().isoformat(), **outcome}
         await self._store.set_value(f"test-last:{uuid}", record, ONE_TEST_PER)
+
+
+def passed_tests(found: Document | None) -> dict[str, datetime]:
+    """When a Test of each webhook last passed, from the `PASSED` document: the broker records
+    no Test, so this is the only place a rotation's passing re-test is seen until the next real
+    dispatch."""
+    value = found.value if found else {}
+    return {uuid: datetime.fromisoformat(str(at)) for uuid, at in value.items()}

@@ -21,19 +21,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broker.client import BrokerClient, Timeouts
 from bot.config import Config
+from bot.domain.canary import CanaryState
 from bot.domain.report import Report
-from bot.errors import ConfigError, SlackPermanent, SlackRetryable
+from bot.errors import ConfigError, SlackPermanent, SlackRetryable, StoreUnavailable
 from bot.github.client import GitHubClient
 from bot.reader import read_report
 from bot.service.alerting import Alerter
-from bot.service.canaries import Canaries
+from bot.service.canaries import CANARIES, Canaries, canary_states
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
 from bot.service.metrics import MeteredTransport, Metrics
 from bot.service.monitor import Monitor
 from bot.service.poster import SlackPoster
 from bot.service.rotations import Rotations
-from bot.service.runner import WebhookRunner
+from bot.service.runner import PASSED, WebhookRunner, passed_tests
 from bot.service.scheduler import Scheduler
 from bot.service.slack_client import Sleep, build_client
 from bot.service.web import build_web_app
@@ -163,13 +164,9 @@ def _services(
     digest and the rotations."""
 
     async def read(now: datetime) -> Report:
+        tests, found = await _what_tests_found(store)
         return await read_report(
-            client,
-            config,
-            now=now,
-            github_api_url=github_api_url,
-            tests=await runner.passed(),
-            canaries=await canaries.states(),
+            client, config, now=now, github_api_url=github_api_url, tests=tests, canaries=found
         )
 
     monitor = Monitor(read, clock, READ_EVERY)
@@ -269,3 +266,14 @@ async def _check_app_token(client: AsyncWebClient, app_token: str) -> None:
         raise ConfigError(f"Socket Mode cannot start: {error}") from None
     except SlackRetryable as error:
         log.warning("cannot check SLACK_APP_TOKEN now; Socket Mode keeps trying: %s", error)
+
+
+async def _what_tests_found(store: Store) -> tuple[dict[str, datetime], dict[str, CanaryState]]:
+    """The passed Tests and what the canaries found, in one round trip with each broker read;
+    nothing while the store cannot be read (the report is judged without them)."""
+    try:
+        found = await store.get_many([PASSED, CANARIES])
+    except StoreUnavailable as error:
+        log.warning("the passed Tests and the canaries cannot be read: %s", error)
+        return {}, {}
+    return passed_tests(found.get(PASSED)), canary_states(found.get(CANARIES))

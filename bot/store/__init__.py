@@ -11,7 +11,7 @@ deadline, so tests move time instead of sleeping and SQLite and Redis behave ali
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -31,6 +31,9 @@ class Document:
 class Store(Protocol):
     async def get(self, key: str) -> Document | None:
         """The document at `key`, or None."""
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Document]:
+        """The documents at `keys` that exist, by key, read in one round trip."""
 
     async def put(self, key: str, value: Json, *, expected: int | None) -> Document | None:
         """Write `value` if the current version is `expected` (None: only if absent).

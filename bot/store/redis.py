@@ -13,7 +13,7 @@ Keys: `{prefix}doc:{key}` and `{prefix}val:{key}` (hashes), `{prefix}lease:{name
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -100,11 +100,20 @@ class RedisStore:
 
     async def get(self, key: str) -> Document | None:
         """The document at `key`, or None."""
+        return (await self.get_many([key])).get(key)
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Document]:
+        """The documents at `keys` that exist, by key, read in one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(self._key("doc", key), ["value", "version"])
         with self._answering():
-            value, version = await self._redis.hmget(self._key("doc", key), ["value", "version"])
-        if value is None or version is None:
-            return None
-        return Document(json.loads(value), int(version))
+            found = await pipe.execute()
+        return {
+            key: Document(json.loads(value), int(version))
+            for key, (value, version) in zip(keys, found, strict=True)
+            if value is not None and version is not None
+        }
 
     async def put(self, key: str, value: Json, *, expected: int | None) -> Document | None:
         """Write `value` if the current version is `expected` (None: only if absent)."""

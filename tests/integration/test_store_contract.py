@@ -93,6 +93,21 @@ async def test_a_document_is_absent_until_put_then_read_back_at_version_one(stor
     assert await store.get("monitor") == Document({"pairs": 6}, 1)
 
 
+async def test_several_documents_are_read_at_once_and_the_absent_ones_left_out(
+    stores: OpenStore,
+) -> None:
+    store, neighbour = stores(), stores(prefix="neighbour:")
+    await store.put("alerts", {"firing": 1}, expected=None)
+    await store.put("silences", [], expected=None)
+    await store.put("silences", ["orders-api"], expected=1)
+    await neighbour.put("canaries", {"x": 1}, expected=None)
+
+    found = await store.get_many(["alerts", "silences", "canaries"])
+
+    assert found == {"alerts": Document({"firing": 1}, 1), "silences": Document(["orders-api"], 2)}
+    assert await store.get_many([]) == {}
+
+
 async def test_put_without_an_expected_version_only_creates(store: Store) -> None:
     await store.put("monitor", "first", expected=None)
 
