@@ -29,6 +29,7 @@ from bot.domain.canary import (
 from bot.domain.model import Webhook
 from bot.domain.selection import closest
 from bot.errors import BrokerNotFound, UsageError
+from bot.targets import is_github
 
 _MASKED = (
     "the broker masks {webhook}'s Authorization header (the open-source broker masks them "
@@ -82,7 +83,7 @@ def plans(webhooks: Sequence[Webhook], named: Sequence[str], like: str | None) -
     referenced = secrets(webhooks)
     # A PactFlow secret belongs to a team: one canary for each team whose webhooks use it;
     # where the broker masks which secret they use, each team of those webhooks.
-    masked = dict.fromkeys(w.team for w in webhooks if w.target is not None and w.secret is None)
+    masked = dict.fromkeys(w.team for w in webhooks if is_github(w.target) and w.secret is None)
     found = [
         _secret_plan(name, team)
         for name in named
@@ -102,7 +103,9 @@ def plans(webhooks: Sequence[Webhook], named: Sequence[str], like: str | None) -
             "open-source broker masks their Authorization header): name it with --secret NAME "
             "(PactFlow), or give the webhook whose token to ask about with --like WEBHOOK_ID"
         )
-    raise UsageError("no webhook here dispatches to GitHub: a canary has no token to ask about")
+    raise UsageError(
+        "no webhook here dispatches to GitHub: a canary has a GitHub token to ask about only"
+    )
 
 
 def _secret_plan(name: str, team: str | None) -> Plan:
@@ -115,7 +118,7 @@ def _like(webhooks: Sequence[Webhook], uuid: str) -> Plan:
     if webhook is None:
         near = closest(uuid, known)
         raise BrokerNotFound(f"webhook {uuid!r}", [f"{k} ({known[k].name})" for k in near])
-    if webhook.target is None:
+    if not is_github(webhook.target):
         raise UsageError(
             f"webhook {uuid} does not dispatch to GitHub: a canary asks about a GitHub token"
         )

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 _EXIT_CODES = """exit codes:
-  0  every selected pair is fresh, idle, pending or failing, and no GitHub-dispatch webhook
+  0  every selected pair is fresh, idle, pending or failing, and no CI-trigger webhook
      they wait on fails or did not fire
   1  a pair is stale or never verified, or a webhook it waits on fails (401, 403, 404, ...)
      or did not fire (with --freshness-only: only the pairs count); with --canary, also
@@ -144,7 +144,7 @@ def _add_test_webhook(commands: Commands, common: argparse.ArgumentParser) -> No
         "could not run.",
     )
     test.add_argument("webhook_id", nargs="?", metavar="WEBHOOK_ID", help="the broker's webhook id")
-    test.add_argument("--provider", help="the provider whose GitHub-dispatch webhook to test")
+    test.add_argument("--provider", help="the provider whose CI-trigger webhook to test")
     test.set_defaults(run=_test_webhook)
 
 
@@ -153,7 +153,7 @@ def _add_canary(commands: Commands, common: argparse.ArgumentParser) -> None:
         "canary",
         parents=[common],
         help="print (or make) the canary webhook that finds a dead GitHub token early",
-        description="Print, for each secret the GitHub-dispatch webhooks send, a canary "
+        description="Print, for each secret the CI-trigger webhooks send, a canary "
         "webhook: it asks GitHub to render Markdown with the same token, so its Test says "
         "whether the token is alive without starting a CI run, and no publication fires it. "
         "With --create, make it (a read/write broker token). A canary that exists is left as "

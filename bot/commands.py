@@ -35,6 +35,7 @@ from bot.render import text
 from bot.render.slack_text import messages_text
 from bot.retry import Sleep
 from bot.settings import BrokerSettings
+from bot.targets import they_trigger
 
 
 class Format(StrEnum):
@@ -221,7 +222,8 @@ async def _choose_webhook(
             for webhook in candidates
         )
         raise UsageError(
-            f"{len(candidates)} webhooks dispatch to GitHub here; choose one:\n{choices}"
+            f"{len(candidates)} webhooks {they_trigger(w.target for w in candidates)} here; choose "
+            f"one:\n{choices}"
         )
     resources = {webhook.uuid: resource for webhook, resource in known}
     return resources[candidates[0].uuid]

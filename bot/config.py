@@ -33,6 +33,8 @@ from bot.domain.freshness import Policy, Rule
 from bot.domain.model import PairKey
 from bot.duration import ACCEPTED, format_duration, parse_duration
 from bot.errors import ConfigError
+from bot.targets import REGISTRY
+from bot.targets.github import KEY as GITHUB_KEY
 
 DEFAULT_PATH = Path("pactbot.yml")
 
@@ -176,6 +178,16 @@ class RouteConfig(_Section):
     oncall_usergroups: tuple[Annotated[str, AfterValidator(_handle)], ...] = ()
 
 
+def _known_cis(accounts: dict[str, str]) -> dict[str, str]:
+    others = sorted(key for key in REGISTRY if key != GITHUB_KEY)
+    for key in accounts:
+        if key == GITHUB_KEY:
+            raise ValueError("GitHub's machine user is rotation.machine_user")
+        if key not in REGISTRY:
+            raise ValueError(f"{key!r} is no CI pactbot knows; these are: {', '.join(others)}")
+    return accounts
+
+
 class Rotation(_Section):
     # The GitHub account whose classic token the webhooks use (never a person's own account).
     machine_user: str | None = None
@@ -184,6 +196,13 @@ class Rotation(_Section):
     secret_name: str = "githubToken"
     # The field guide's advice: rotate once in a while, so the runbook is known before it is needed.
     practice_every: Duration = timedelta(days=365)
+    # Who holds the credential of the webhooks of each other CI, by its key: the GitLab project
+    # Maintainer who made the trigger token, the Azure DevOps service account...
+    accounts: Annotated[dict[str, str], AfterValidator(_known_cis)] = {}
+
+    def account(self, ci: str) -> str | None:
+        """Who holds the credential of the webhooks of `ci`, as the config names them."""
+        return self.machine_user if ci == GITHUB_KEY else self.accounts.get(ci)
 
 
 def _every(value: timedelta) -> timedelta:

@@ -22,14 +22,15 @@ from bot.canary_setup import canary
 from bot.config import Config, digest_day
 from bot.demo_rotation import rotation_walkthrough
 from bot.domain.alerts import AlertState, Route, Rules, Setup, evaluate
+from bot.domain.model import DEFAULT_GITHUB_API_URL
 from bot.domain.report import Report
-from bot.domain.webhooks import DEFAULT_GITHUB_API_URL
 from bot.duration import format_duration
 from bot.errors import PactbotError
 from bot.reader import read_report
 from bot.render.slack_text import messages_text
 from bot.sample.broker import Credentials, SampleBroker
-from bot.sample.story import ORDERS_WEBHOOK, demo_world
+from bot.sample.story import GITLAB_WEBHOOK, ORDERS_WEBHOOK, demo_story
+from bot.sample.world import GITHUB_ACCEPTED, GITLAB_PIPELINE_CREATED
 from bot.settings import BrokerSettings
 
 _TOKEN = "demo-read-write-token"  # the sample broker's own, never a real credential
@@ -40,12 +41,12 @@ async def run_demo(out: TextIO) -> int:
     """Print what `status`, `check`, `test-webhook`, the canary and the digest say about the
     sample story."""
     now, config = datetime.now(UTC), Config()
-    with SampleBroker(demo_world(now), credentials=Credentials(token=_TOKEN)) as broker:
+    with SampleBroker(demo_story(now), credentials=Credentials(token=_TOKEN)) as broker:
         out.write(
             f"pactbot demo: a sample Pact Broker runs on {broker.url} with "
             f"{len(list(broker.world.pairs()))} pairs and {len(broker.world.webhooks)} webhooks.\n"
             "No Slack, no real broker: nothing leaves this machine (the sample broker plays "
-            "GitHub's answers too).\n"
+            "CIs' answers too).\n"
         )
 
         def context(output: TextIO) -> commands.Context:
@@ -64,6 +65,10 @@ async def run_demo(out: TextIO) -> int:
             (
                 f"pactbot test-webhook {ORDERS_WEBHOOK}",
                 lambda output: commands.webhook_test(context(output), webhook_id=ORDERS_WEBHOOK),
+            ),
+            (
+                f"pactbot test-webhook {GITLAB_WEBHOOK}",
+                lambda output: commands.webhook_test(context(output), webhook_id=GITLAB_WEBHOOK),
             ),
             # A canary per secret: its Test asks GitHub about the token, no CI run starts.
             ("pactbot canary --create", lambda output: canary(context(output), create=True)),
@@ -100,10 +105,19 @@ async def run_demo(out: TextIO) -> int:
                 f"\nIts Block Kit JSON is in {path} (paste a message's blocks into Slack's Block "
                 "Kit Builder to see it).\n"
             )
-            walkthrough = await rotation_walkthrough(broker, client, ORDERS_WEBHOOK, config, now)
+            walkthrough = await rotation_walkthrough(
+                broker, client, ORDERS_WEBHOOK, config, now, GITHUB_ACCEPTED
+            )
+            gitlab = await rotation_walkthrough(
+                broker, client, GITLAB_WEBHOOK, config, now, GITLAB_PIPELINE_CREATED
+            )
     out.write(
         "\n“Start rotation” on that alert: the token rotated step by step, one message edited "
         "in place (each press also goes into its thread):\n" + walkthrough
+    )
+    out.write(
+        "\nThe same for shipping-api's GitLab pipeline trigger token, with GitLab's own "
+        "steps:\n" + gitlab
     )
     out.write("\nPoint PACT_BROKER_BASE_URL at your own broker to see yours.\n")
     return 0

@@ -32,6 +32,7 @@ from bot.service.metrics import Metrics
 from bot.service.slack_client import build_client
 from bot.settings import BrokerSettings, ServiceSettings, SlackSettings
 from bot.store.factory import open_store, redact
+from bot.targets import is_github
 
 # The pairs looked at for a webhook status that lists a dispatch whose logs to read.
 _LOOKED_AT = 5
@@ -213,7 +214,7 @@ async def _canaries(
 ) -> list[Check]:
     """What each canary finds now; a hint where there is none."""
     webhooks = [webhook for webhook, _ in read]
-    if not any(webhook.target is not None for webhook in webhooks):
+    if not any(is_github(webhook.target) for webhook in webhooks):
         return []
     runs = await ask_canaries(client, read, github_api_url=github_api_url, clock=clock)
     found = views(webhooks, {uuid: first_state(run) for uuid, run in runs.items()})

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.domain.webhooks import DEFAULT_GITHUB_API_URL
+from bot.domain.model import DEFAULT_GITHUB_API_URL
 from bot.errors import ConfigError
 
 

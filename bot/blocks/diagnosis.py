@@ -8,6 +8,7 @@ from bot.blocks import kit, mrkdwn
 from bot.blocks.limits import Block, Message, pack_lines
 from bot.domain.diagnosis import Diagnosis, DispatchRun, Verdict
 from bot.domain.model import Webhook
+from bot.targets import they_trigger
 
 _RUNS_SHOWN = 5
 _MARKS = {Verdict.HEALTHY: ":white_check_mark:", Verdict.UNKNOWN: ":grey_question:"}
@@ -47,8 +48,9 @@ def build_diagnosis(diagnosis: Diagnosis, *, by: str, at: datetime) -> Message:
 
 
 def build_diagnose_choice(webhooks: list[Webhook]) -> Message:
-    """Several GitHub-dispatch webhooks fit: say how to name one (each diagnosis runs a Test)."""
-    lines = [f"{len(webhooks)} webhooks dispatch to GitHub here. Diagnose one of them:"]
+    """Several CI-trigger webhooks fit: say how to name one (each diagnosis runs a Test)."""
+    doing = they_trigger(webhook.target for webhook in webhooks)
+    lines = [f"{len(webhooks)} webhooks {doing} here. Diagnose one of them:"]
     lines += [
         f"• `/pact diagnose {mrkdwn.escape(webhook.uuid)}` · {kit.webhook_name(webhook)} · "
         f"for {mrkdwn.escape(str(webhook.scope))}"

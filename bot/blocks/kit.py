@@ -22,6 +22,7 @@ from bot.domain.model import PairKey, Webhook
 from bot.domain.report import PairRow, WebhookView
 from bot.domain.sight import NO_PERMISSION
 from bot.duration import format_duration
+from bot.targets import label
 
 # Every action id a pactbot message or view carries; bot/slack/listeners register each one.
 TEST_RUN = "pact_test_run"
@@ -119,10 +120,10 @@ def name_of(pair: PairKey) -> str:
 
 
 def webhook_name(webhook: Webhook) -> str:
-    """The webhook's name and, for a GitHub dispatch, its repository; escaped."""
+    """The webhook's name and, for a CI trigger, what it builds; escaped."""
     name = f"“{mrkdwn.escape(webhook.name)}”"
     if webhook.target:
-        name += f" → `{mrkdwn.escape(webhook.target.slug)}`"
+        name += f" → `{mrkdwn.escape(label(webhook.target))}`"
     return name
 
 
@@ -145,7 +146,7 @@ def pair_details(row: PairRow) -> str:
     if view is None:
         parts.append(f"webhook: {NO_PERMISSION}" if row.unseen else "no webhook")
     elif view.webhook.target is None:
-        # Not a GitHub dispatch (a CI server, a chat notification): say where it goes.
+        # Not a CI trigger pactbot knows (a chat notification, another server): where it goes.
         host = urlsplit(view.webhook.url).hostname or view.webhook.url
         parts.append(f"webhook to {mrkdwn.escape(host)}: {health_text(view)}")
     else:
@@ -154,14 +155,14 @@ def pair_details(row: PairRow) -> str:
 
 
 def rotation_button(webhook: Webhook) -> Block | None:
-    """A "Start rotation" button, for a webhook that dispatches to GitHub; else None."""
+    """A "Start rotation" button, for a webhook that triggers a CI build; else None."""
     if webhook.target is None:
         return None
     return button("Start rotation", ROTATION_START, webhook.uuid)
 
 
 def test_button(webhook: Webhook) -> Block | None:
-    """A "Run webhook test" button, for a webhook that dispatches to GitHub; else None."""
+    """A "Run webhook test" button, for a webhook that triggers a CI build; else None."""
     if webhook.target is None:
         return None
     return button("Run webhook test", TEST_RUN, webhook.uuid)

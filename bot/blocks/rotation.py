@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.kit import (
@@ -24,6 +23,8 @@ from bot.blocks.limits import Block, Message, pack_lines
 from bot.domain.model import Webhook
 from bot.domain.rotation import Outcome, Press, Rotated, Rotation, Stage, Waiting, retest_advice
 from bot.duration import format_duration
+from bot.targets import Ci, ci_of, fill, is_github, label
+from bot.targets.base import NEVER_IN_SLACK, Runbook, Step
 
 PRESSES = {
     ROTATION_DONE: Press.DONE,
@@ -40,19 +41,22 @@ SHOWN_PAIRS = 20
 class RotationPage:
     """What the steps' words and links need besides the rotation."""
 
+    # Who holds the credential, as the config names them: GitHub's machine user, or the
+    # account `rotation.accounts` names for another CI.
     machine_user: str | None
     secret_name: str
     broker_url: str
-    github: bool  # GITHUB_TOKEN is set: step 7 finds the provider's run itself
+    github: bool  # GITHUB_TOKEN is set: step 7 finds the run a GitHub dispatch started
     now: datetime
     canary: bool = False  # a canary asks about the webhook's token: step 6 asks it
 
 
 def build_rotation(rotation: Rotation, page: RotationPage) -> Message:
-    repo = mrkdwn.escape(rotation.target.slug)
+    repo = mrkdwn.escape(label(rotation.target))
     name = mrkdwn.escape(rotation.webhook_name)
+    ci = _ci(rotation)
     blocks: list[Block] = [
-        kit.header("Rotating a webhook's GitHub token"),
+        kit.header(f"Rotating a webhook's {ci.name} {ci.token}"),
         kit.context(
             f"Webhook “{name}” → `{repo}` · started by {mrkdwn.user(rotation.started_by)} "
             f"{mrkdwn.date(rotation.started_at)} · the token never goes into Slack"
@@ -158,7 +162,7 @@ def _buttons(rotation: Rotation, page: RotationPage) -> list[Block]:
     buttons: list[Block] = []
     if stage in (Stage.CONFIRM, Stage.RETEST):
         buttons.append(kit.button("Run test", ROTATION_TEST, value, style="primary"))
-    if stage is Stage.WATCH and page.github and not _by_canary(rotation):
+    if stage is Stage.WATCH and _follows_runs(rotation, page):
         buttons.append(kit.button("Check again", ROTATION_CHECK, value))
     if stage is not Stage.RETEST:
         last = stage is Stage.REVOKE
@@ -182,12 +186,13 @@ def _findings(rotation: Rotation, page: RotationPage) -> list[Block]:
             f"{mark} {what} by {mrkdwn.user(seen.by)} {mrkdwn.date(seen.at, '{time_secs}')}: "
             f"{mrkdwn.escape(seen.headline)}"
         )
-        if rotation.stage is Stage.RETEST and (advice := retest_advice(seen)):
+        if rotation.stage is Stage.RETEST and (advice := retest_advice(seen, rotation.target.ci)):
             lines.append(mrkdwn.escape(advice))
         if rotation.stage is Stage.CONFIRM and seen.passed:
+            ci = _ci(rotation)
             lines.append(
-                "GitHub accepts the token: there may be nothing to rotate. Done goes on anyway "
-                "(a practice rotation); Cancel stops here."
+                f"{ci.name} accepts the {ci.token}: there may be nothing to rotate. Done goes on "
+                "anyway (a practice rotation); Cancel stops here."
             )
     run = rotation.run
     if run is not None and rotation.stage is Stage.WATCH:
@@ -231,11 +236,11 @@ def _waiting_line(waiting: Waiting) -> str:
 
 
 def _verify_the_rest(rotation: Rotation) -> str:
-    actions = _actions_url(rotation)
+    ci = _ci(rotation)
+    runs = mrkdwn.link(ci.runs(rotation.target), ci.runs_name)
     return (
         "the webhook fires for many pairs, so pactbot cannot test each one: re-run the "
-        f"provider's main build ({mrkdwn.link(actions, 'its Actions')}), which verifies every pact "
-        "it has."
+        f"provider's main build ({runs}), which verifies every pact it has."
     )
 
 
@@ -256,56 +261,53 @@ def _ended(rotation: Rotation) -> str:
 
 
 def _token_note(rotation: Rotation) -> str:
-    """The new token's name: dated, so that the old one is easy to tell apart."""
+    """The new credential's name: dated, so that the old one is easy to tell apart."""
     return f"pactflow-webhook-{rotation.started_at:%Y-%m-%d}"
 
 
-def _actions_url(rotation: Rotation) -> str:
-    target = rotation.target
-    return f"{target.web_url}/{target.slug}/actions?query=event%3Arepository_dispatch"
+def _ci(rotation: Rotation) -> Ci:
+    ci = ci_of(rotation.target)
+    assert ci is not None, "a rotation is of a webhook whose CI pactbot knows"
+    return ci
+
+
+def _runbook(rotation: Rotation) -> Runbook:
+    return _ci(rotation).runbook(rotation.target, _token_note(rotation))
+
+
+def _said(step: Step, account: str = "") -> tuple[str, str]:
+    """A step of the CI's runbook in Slack mrkdwn: its link and account filled in."""
+    link = mrkdwn.link(step.link[1], step.link[0]) if step.link else ""
+    return step.title, fill(step.text, {"{link}": link, "{account}": account})
+
+
+def _follows_runs(rotation: Rotation, page: RotationPage) -> bool:
+    """Whether pactbot finds the run the re-test started: a GitHub dispatch, with
+    GITHUB_TOKEN, when the re-test was the webhook's own."""
+    return page.github and is_github(rotation.target) and not _by_canary(rotation)
 
 
 def _confirm(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
-    return (
-        "Confirm the diagnosis",
-        "Run the webhook's Test. GitHub answering 401 confirms that the token is dead, and "
-        "the rotation moves on. (The Test dispatches a real run of the provider's workflow.)",
-    )
+    return "Confirm the diagnosis", _runbook(rotation).confirm
 
 
 def _sign_in(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
-    who = (
-        f"the machine user *{mrkdwn.escape(page.machine_user)}*"
-        if page.machine_user
-        else "the machine user the webhooks use (name it in the config: `rotation.machine_user`)"
-    )
-    return (
-        "Sign in to GitHub as the machine user",
-        f"{mrkdwn.link(rotation.target.web_url + '/login', 'Sign in to GitHub')} as {who}, in a "
-        "private window. "
-        ":warning: Not your own account: a token of yours acts as you and dies when you leave.",
-    )
+    ci = _ci(rotation)
+    if page.machine_user:
+        who = f"{ci.account} *{mrkdwn.escape(page.machine_user)}*"
+    elif is_github(rotation.target):
+        who = "the machine user the webhooks use (name it in the config: `rotation.machine_user`)"
+    else:
+        who = f"{ci.account} (name them in the config: `rotation.accounts.{ci.key}`)"
+    return _said(_runbook(rotation).sign_in, who)
 
 
 def _generate(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
-    description = _token_note(rotation)
-    link = (
-        f"{rotation.target.web_url}/settings/tokens/new?scopes=repo"
-        f"&description={quote(description)}"
-    )
-    return (
-        "Generate a classic token",
-        f"{mrkdwn.link(link, 'Generate a new classic token')} (the link fills it in): note "
-        f"`{description}`, expiration *No expiration*, scope *repo* and nothing else.",
-    )
+    return _said(_runbook(rotation).generate)
 
 
 def _copy(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
-    return (
-        "Copy it",
-        "Copy the token GitHub shows: it is shown once. :no_entry: Never paste it into Slack: "
-        "pactbot refuses it, and a token typed here is exposed and must be revoked.",
-    )
+    return "Copy it", f"{_runbook(rotation).copy} {NEVER_IN_SLACK}"
 
 
 def _paste(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
@@ -325,9 +327,10 @@ def _retest(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
             "Run test asks the webhook's canary: GitHub renders a line of Markdown with the "
             "new token, and no CI run starts. When GitHub accepts it the rotation moves on.",
         )
+    ci = _ci(rotation)
     return (
         "Test again",
-        "Run the webhook's Test: when GitHub accepts the new token the rotation moves on.",
+        f"Run the webhook's Test: when {ci.name} accepts the new {ci.token} the rotation moves on.",
     )
 
 
@@ -336,34 +339,29 @@ def _by_canary(rotation: Rotation) -> bool:
 
 
 def _watch(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
-    actions = _actions_url(rotation)
+    ci = _ci(rotation)
+    runs = mrkdwn.link(ci.runs(rotation.target), ci.runs_name)
     if _by_canary(rotation):
         return (
             "Watch the held-up pairs",
             "The canary re-tested the token, so no CI run started: the provider's verification "
-            f"starts with the next publication (or a run in {mrkdwn.link(actions, 'its Actions')}"
-            "). pactbot ticks off below the pairs the outage held up as they are verified. "
-            "Done when they are.",
+            f"starts with the next publication (or a run in {runs}). pactbot ticks off below "
+            "the pairs the outage held up as they are verified. Done when they are.",
         )
-    if page.github:
+    if _follows_runs(rotation, page):
         how = "pactbot looks for the run the Test started; Check again looks once more."
-    else:
+    elif is_github(rotation.target):
         how = "Without GITHUB_TOKEN pactbot cannot look itself: watch it there."
+    else:
+        how = f"pactbot does not read {ci.name}'s runs: watch it there."
     return (
         "Watch the provider's run",
-        f"The Test started the provider's verification in {mrkdwn.link(actions, 'its Actions')}. "
-        f"{how} "
-        "Done when it ran.",
+        f"The Test started the provider's verification in {runs}. {how} Done when it ran.",
     )
 
 
 def _revoke(rotation: Rotation, page: RotationPage) -> tuple[str, str]:
-    tokens = f"{rotation.target.web_url}/settings/tokens"
-    return (
-        "Revoke the old token",
-        f"As the machine user open {mrkdwn.link(tokens, 'its tokens')} and delete the old one (not "
-        f"`{_token_note(rotation)}`). Finish records the rotation.",
-    )
+    return _said(_runbook(rotation).revoke)
 
 
 _STEPS = {

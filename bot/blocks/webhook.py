@@ -9,6 +9,7 @@ from bot.blocks import kit, mrkdwn
 from bot.blocks.limits import MESSAGE_BLOCKS, Block, Message
 from bot.domain.explain import TestReport
 from bot.domain.model import Webhook
+from bot.targets import they_trigger
 
 
 def build_running(webhook: Webhook) -> Message:
@@ -49,14 +50,15 @@ def build_choice(
     button: Callable[[Webhook], Block | None],
     command: str,
 ) -> Message:
-    """Several GitHub-dispatch webhooks and no argument: let the person choose one, for
+    """Several CI-trigger webhooks and no argument: let the person choose one, for
     `/pact <command>`, with `button`."""
     rows = [
         kit.section(kit.webhook_name(webhook) + f" · for {mrkdwn.escape(str(webhook.scope))}",
                     accessory=button(webhook))
         for webhook in webhooks[: MESSAGE_BLOCKS - 2]
     ]  # fmt: skip
-    blocks = [kit.section(f"{len(webhooks)} webhooks dispatch to GitHub. Which one?"), *rows]
+    doing = they_trigger(webhook.target for webhook in webhooks)
+    blocks = [kit.section(f"{len(webhooks)} webhooks {doing}. Which one?"), *rows]
     if len(webhooks) > len(rows):
         blocks.append(kit.context(f"…and more: `/pact {command} &lt;provider or webhook id&gt;`"))
     return Message(f"Choose the webhook for /pact {command}", blocks)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import MappingProxyType
+from urllib.parse import unquote
 
 from bot.broker import schema
 from bot.broker.hal import last_segment
@@ -23,7 +25,7 @@ from bot.domain.model import (
     Verification,
     Webhook,
 )
-from bot.domain.webhook_logs import github_message, parse_log
+from bot.domain.webhook_logs import parse_log, target_message
 from bot.domain.webhooks import dispatch_target
 
 _SECRET = re.compile(r"\$\{user\.(\w+)\}")
@@ -122,19 +124,21 @@ def to_webhook(resource: schema.WebhookResource, github_api_url: str) -> Webhook
         events=tuple(event.name for event in resource.events),
         method=request.method.upper(),
         url=request.url,
-        target=dispatch_target(request.url, request.body, github_api_url),
+        target=dispatch_target(request.url, request.body, github_api_url, request.headers),
         inline_credentials=inline_credentials(request.url, request.headers, request.body),
         created_at=resource.created_at,
-        secret=secret_reference(request.headers),
+        secret=secret_reference(request.headers, request.url, request.body),
         team=resource.team,
     )
 
 
-def secret_reference(headers: dict[str, str]) -> str | None:
-    """The secret an Authorization header references (`Bearer ${user.githubToken}`), when
-    the broker shows it (PactFlow); the open-source broker masks the header."""
-    for name, value in headers.items():
-        if name.lower() == "authorization" and (found := _SECRET.search(value)):
+def secret_reference(headers: dict[str, str], url: str, body: object) -> str | None:
+    """The secret the webhook's credential references: in its Authorization header
+    (`Bearer ${user.githubToken}`) when the broker shows it (PactFlow; the open-source broker
+    masks the header), else in its URL (GitLab's `?token=${user.…}`) or its body."""
+    authorization = [value for name, value in headers.items() if name.lower() == "authorization"]
+    for text in (*authorization, unquote(url), json.dumps(body)):
+        if found := _SECRET.search(text):
             return found[1]
     return None
 
@@ -177,7 +181,7 @@ def answer_from_test(result: schema.ExecuteResult) -> TargetAnswer:
         success=result.success,
         status=response.status,
         headers=MappingProxyType(headers),
-        message=github_message(response.body) or from_logs.message,
+        message=target_message(response.body) or from_logs.message,
         error=None,
         hidden=False,
     )

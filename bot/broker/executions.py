@@ -5,7 +5,7 @@ statuses of two covered pairs say whether a webhook works now: the newest waitin
 publication fired the webhook and nothing answered it) and the newest published pair (a
 dispatch after a fix); the newest trigger of the two decides. When it failed, the logs of that
 execution say how (the target's status), and the webhooks triggered by the first publication
-of the longest-waiting covered pair say since when. For a GitHub dispatch, the status of its
+of the longest-waiting covered pair say since when. For a CI trigger, the status of its
 newest waiting publication older than the grace, per provider, also says whether it fired at
 all (`bot.domain.unfired`).
 """

@@ -11,7 +11,7 @@ all pairs (broker-api section 10):
    label (`/pacticipants/label/{label}`: one request per label and 1,000 pacticipants);
 4. one webhook status per enabled webhook fired by publications, and for a failing one its
    newest logs and the triggers of the first waiting publication (`bot.broker.executions`);
-   for a GitHub dispatch, also the status of its newest waiting publication older than the
+   for a CI trigger, also the status of its newest waiting publication older than the
    grace per provider (did it fire?);
 5. for a provider a webhook of `contract_requiring_verification_published` did not fire for,
    the provider and its main branch: why the broker had nothing to fire.

@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.domain.explain import EXPIRY_WARNING, WHITELIST, TestReport, token_expiry
+from bot.domain.explain import EXPIRY_WARNING, TestReport, token_expiry
 from bot.domain.model import Webhook
 from bot.duration import format_duration
+from bot.targets import is_github
+from bot.targets.base import WHITELIST
+from bot.targets.github import GITHUB
 
 PROVIDER = "pactbot-canary"
 EVENT = "contract_requiring_verification_published"
@@ -52,7 +55,7 @@ class Canary:
 
     def speaks_for(self, webhook: Webhook) -> bool:
         """Whether `webhook`'s GitHub token is the one this canary asks about."""
-        if webhook.target is None or webhook.uuid == self.uuid:
+        if not is_github(webhook.target) or webhook.uuid == self.uuid:
             return False
         if self.secret is not None:
             return webhook.secret == self.secret and webhook.team == self.team
@@ -182,7 +185,8 @@ def found(report: TestReport, at: datetime) -> CanaryRun:
     if kind is Verdict.CANNOT_RUN:
         hides = f"the broker hides GitHub's answer; {WHITELIST}"
         said = hides if answer.hidden else report.headline
-    return CanaryRun(at, kind, answer.status, token_expiry(answer), scopes, said)
+    # The canary asks GitHub's Markdown endpoint, not a trigger: its answer is GitHub's still.
+    return CanaryRun(at, kind, answer.status, token_expiry(answer, GITHUB), scopes, said)
 
 
 def verdict(status: int | None, scopes: str | None, *, passed: bool, hidden: bool) -> Verdict:
@@ -259,7 +263,7 @@ def spoken_for(
         or (
             canary.secret is not None
             and len(alone) == 1
-            and webhook.target is not None
+            and is_github(webhook.target)
             and webhook.secret is None
             and webhook.team == canary.team
             and webhook.uuid not in copied
@@ -282,6 +286,6 @@ def secrets(webhooks: Iterable[Webhook]) -> dict[tuple[str, str | None], list[We
     those webhooks."""
     found: dict[tuple[str, str | None], list[Webhook]] = {}
     for webhook in webhooks:
-        if webhook.target is not None and webhook.secret is not None:
+        if is_github(webhook.target) and webhook.secret is not None:
             found.setdefault((webhook.secret, webhook.team), []).append(webhook)
     return found

@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from bot.domain.explain import WHITELIST, TestReport, token_expiry
+from bot.domain.explain import TestReport
 from bot.domain.lint import MEANT_EVENT, Finding, Lint, lint
-from bot.domain.model import Scope, Webhook
+from bot.domain.model import HealthKind, Scope, Webhook
 from bot.domain.report import PairRow, Report, WebhookView
-from bot.domain.webhooks import HealthKind
 from bot.duration import format_duration
+from bot.targets import ci_of, is_github
+from bot.targets.base import WHITELIST
 
 # A real trigger's first attempt runs seconds after the publication; allow for a slow broker.
 _FIRES_WITHIN = timedelta(minutes=10)
@@ -91,7 +92,7 @@ def facts_from(report: Report, provider: str | None, webhook: Webhook | None) ->
 def diagnose(facts: Facts, now: datetime) -> Diagnosis:
     """Judge `facts` at `now`."""
     view, test = facts.webhook, facts.test
-    expires = token_expiry(test.answer) if test else None
+    expires = test.expires if test else None
     findings = tuple(lint(view.webhook, expires=expires, now=now)) if view else ()
     verdict = _verdict(facts, {finding.kind for finding in findings})
     said = test.headline if test else facts.test_skipped
@@ -134,6 +135,13 @@ def _verdict(facts: Facts, linted: set[Lint]) -> Verdict:
 
 def _next_step(verdict: Verdict, facts: Facts, findings: bool) -> str:
     test = facts.test
+    target = facts.webhook.webhook.target if facts.webhook else None
+    ci = ci_of(target)
+    if verdict is Verdict.TOKEN_DEAD and ci is not None and not is_github(target):
+        return (
+            f"Start rotation: a new {ci.token} from {ci.account}, pasted into the broker secret "
+            "the webhook references, then diagnose again."
+        )
     if verdict is Verdict.DISPATCH_FAILS:
         if test is not None and test.advice:
             return test.advice[0]
@@ -142,9 +150,10 @@ def _next_step(verdict: Verdict, facts: Facts, findings: bool) -> str:
         if findings:
             return "Fix the findings below before they stop verifications."
         if any(row.record.awaits_verification for row in facts.pairs):
+            run = "repository_dispatch run" if is_github(target) or ci is None else "build"
             return (
-                "The Test dispatched a verification: watch the provider's repository_dispatch "
-                "run; the waiting pairs turn fresh when it publishes its results."
+                f"The Test dispatched a verification: watch the provider's {run}; the waiting "
+                "pairs turn fresh when it publishes its results."
             )
         return "Nothing to do."
     if verdict is Verdict.DID_NOT_FIRE and facts.webhook and facts.webhook.health.unfired:
@@ -187,7 +196,7 @@ def _evidence(facts: Facts, now: datetime) -> list[str]:
         lines.append(_executions(view, now))
     lines += _publications(facts, now)
     target = view.webhook.target if view else None
-    if target is not None:
+    if target is not None and is_github(target):  # only GitHub's runs are read
         lines.append(_runs(facts, target.slug, now))
     return lines
 

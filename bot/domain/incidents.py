@@ -1,4 +1,4 @@
-"""Webhook incidents: a failing GitHub dispatch, or one that did not fire, as an alert shows it.
+"""Webhook incidents: a failing CI trigger, or one that did not fire, as an alert shows it.
 
 `bot.domain.alerts` decides when each fires and is fixed; this module holds what an incident
 is, how long its webhook has been in trouble, and how a reading describes it.
@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.domain.freshness import State
-from bot.domain.model import PairKey, Scope, Webhook
+from bot.domain.model import HealthKind, PairKey, Scope, Webhook
 from bot.domain.report import Report, WebhookView
 from bot.domain.silences import Silence
-from bot.domain.webhooks import HealthKind
+from bot.targets import label
 
 # The pairs an incident lists; the message says how many more wait.
 KEPT_WAITERS = 25
@@ -31,7 +31,7 @@ class Waiter:
 
 @dataclass(frozen=True, slots=True)
 class Cause:
-    """A failing GitHub-dispatch webhook: an incident of its own, or the root cause of stale
+    """A failing CI-trigger webhook: an incident of its own, or the root cause of stale
     pairs that fired (its own incident alerting elsewhere, silenced, or not sustained yet)."""
 
     webhook: str  # the broker's id
@@ -89,11 +89,11 @@ def incident(
     webhook, health = view.webhook, view.health
     waiting = waiters(webhook, report)
     served = [row.key for row in report.covered(webhook.scope)]
-    assert webhook.target is not None  # only GitHub dispatches are incidents
+    assert webhook.target is not None  # only CI triggers are incidents
     return Cause(
         webhook.uuid,
         webhook.name,
-        webhook.target.slug,
+        label(webhook.target),
         health.describe(),
         health.since,
         incident=True,
@@ -144,12 +144,12 @@ def waiters(webhook: Webhook, report: Report) -> list[Waiter]:
 
 
 def causes(report: Report) -> dict[str, Cause]:
-    """Each failing GitHub dispatch as the cause of the stale pairs it explains."""
+    """Each failing CI trigger as the cause of the stale pairs it explains."""
     return {
         view.webhook.uuid: Cause(
             view.webhook.uuid,
             view.webhook.name,
-            view.webhook.target.slug,
+            label(view.webhook.target),
             view.health.describe(),
             view.health.since,
             scope=view.webhook.scope,

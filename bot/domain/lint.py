@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from bot.domain.canary import recognise
 from bot.domain.explain import EXPIRY_WARNING
 from bot.domain.model import Webhook
 from bot.domain.tokens import holds_credential
 from bot.duration import format_duration
+from bot.targets import Ci, ci_of, near
 
 EVERY_PUBLISH_EVENT = "contract_published"
 MEANT_EVENT = "contract_requiring_verification_published"
@@ -30,8 +30,10 @@ class Lint(StrEnum):
     INLINE_CREDENTIAL = "inline_credential"
     DISABLED = "disabled"
     EVERY_PUBLISH = "every_publish"
-    NOT_A_DISPATCH = "not_a_dispatch"
+    NOT_A_DISPATCH = "not_a_dispatch"  # on a CI's API, but no build trigger
     NO_EVENT_TYPE = "no_event_type"
+    RETIRED_HOST = "retired_host"  # a CI host that no longer answers (api.travis-ci.org)
+    SIGN_IN_PAGE = "sign_in_page"  # a dead credential the broker would count a success
     TOKEN_EXPIRES = "token_expires"
 
 
@@ -85,29 +87,23 @@ def lint_all(
     ]
 
 
-def aims_at_github(url: str) -> bool:
-    """Whether `url` is GitHub's REST API (github.com's, or an Enterprise Server's /api/v3)."""
-    parts = urlsplit(url)
-    return parts.hostname == "api.github.com" or parts.path.startswith("/api/v3/")
-
-
 def _definition_findings(webhook: Webhook) -> Iterator[tuple[Lint, str, str]]:
+    ci = ci_of(webhook.target) or near(webhook.url)
     for place in webhook.inline_credentials:
         yield (
             Lint.INLINE_CREDENTIAL,
             f"a credential is written into the webhook ({place}) instead of a "
             "${user.<secret>} reference",
-            "revoke that token, store a new one as a broker secret (Settings → Secrets) and "
-            "reference it as Bearer ${user.githubToken}",
+            _reference(ci),
         )
-    github = webhook.target is not None or aims_at_github(webhook.url)
-    if not webhook.enabled and (github or webhook.triggers_verification):
+    builds = webhook.target is not None or ci is not None
+    if not webhook.enabled and (builds or webhook.triggers_verification):
         yield (
             Lint.DISABLED,
             "it is disabled: publications do not fire it, so no verification starts",
             "enable it in the broker (Settings → Webhooks), or delete it if it is retired",
         )
-    if github and EVERY_PUBLISH_EVENT in webhook.events:
+    if builds and EVERY_PUBLISH_EVENT in webhook.events:
         yield (
             Lint.EVERY_PUBLISH,
             f"it listens to {EVERY_PUBLISH_EVENT}: it fires on every publish, unchanged "
@@ -115,19 +111,22 @@ def _definition_findings(webhook: Webhook) -> Iterator[tuple[Lint, str, str]]:
             f"listen to {MEANT_EVENT} instead: it fires only when content needs a verification",
         )
     # A canary posts to GitHub's /markdown on purpose: it asks, it starts nothing.
-    if webhook.target is None and aims_at_github(webhook.url) and recognise(webhook) is None:
-        yield (
-            Lint.NOT_A_DISPATCH,
-            "it posts to GitHub, but not to a repository's /dispatches: no workflow starts",
-            "use https://api.github.com/repos/<owner>/<repo>/dispatches",
+    if webhook.target is None and ci is not None and recognise(webhook) is None:
+        yield Lint.NOT_A_DISPATCH, ci.not_a_trigger, f"use {ci.endpoint}"
+    for advice in webhook.target.advice if webhook.target else ():
+        yield Lint(advice.kind), advice.problem, advice.fix
+
+
+def _reference(ci: Ci | None) -> str:
+    if ci is None or ci.key == "github":
+        return (
+            "revoke that token, store a new one as a broker secret (Settings → Secrets) and "
+            "reference it as Bearer ${user.githubToken}"
         )
-    if webhook.target is not None and webhook.target.event_type is None:
-        yield (
-            Lint.NO_EVENT_TYPE,
-            "its body has no event_type: GitHub rejects the dispatch (HTTP 422)",
-            f'send {{"event_type": "{MEANT_EVENT}", "client_payload": {{…}}}}, the type the '
-            "provider's workflow lists under repository_dispatch",
-        )
+    return (
+        f"revoke that {ci.token}, store a new one as a broker secret (Settings → Secrets) and "
+        f"reference it as ${{user.<secret>}} {ci.where_it_sits}"
+    )
 
 
 def _expiry(expires: datetime, now: datetime) -> tuple[str, str] | None:

@@ -130,25 +130,82 @@ def _side(name: str | None, label: str | None, actual: str, labelled: Labelled) 
     return name in (None, actual)
 
 
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """A lint finding about a target's request: its `Lint` value, the problem and the fix."""
+
+    kind: str
+    problem: str
+    fix: str
+
+
 @dataclass(frozen=True, slots=True)
 class DispatchTarget:
-    """A GitHub `repository_dispatch` endpoint a webhook posts to."""
+    """The CI build a webhook triggers, as `bot.targets` recognises it from its request: a
+    GitHub `repository_dispatch`, a GitLab pipeline trigger, an Azure DevOps pipeline run..."""
 
     api_url: str
-    owner: str
-    repo: str
-    event_type: str | None
+    owner: str  # what holds it: a GitHub owner, a GitLab group, an Azure DevOps organisation
+    repo: str  # what is built: a repository, a project, a pipeline, a job
+    event_type: str | None  # GitHub's repository_dispatch `event_type`
+    ci: str = "github"  # its key in `bot.targets.REGISTRY`
+    web: str | None = None  # where people sign in and manage credentials, when not GitHub's
+    pipeline: str | None = None  # Azure DevOps: the pipeline (definition) it runs
+    # What the lint says of the request itself: no event_type, a retired host...
+    advice: tuple[Advice, ...] = ()
 
     @property
     def slug(self) -> str:
-        return f"{self.owner}/{self.repo}"
+        return f"{self.owner}/{self.repo}" if self.owner else self.repo
 
     @property
     def web_url(self) -> str:
-        """Where people sign in and manage tokens: github.com, or the Enterprise host."""
-        if self.api_url.rstrip("/") == "https://api.github.com":
+        """Where people sign in and manage credentials: github.com, or the Enterprise host."""
+        if self.web is not None:
+            return self.web
+        if self.api_url.rstrip("/") == DEFAULT_GITHUB_API_URL:
             return "https://github.com"
         return self.api_url.rstrip("/").removesuffix("/api/v3")
+
+
+class HealthKind(StrEnum):
+    """What one answer of a webhook's target (or its history) says, as a CI-agnostic class."""
+
+    OK = "ok"
+    TOKEN_DEAD = "token_dead"
+    FORBIDDEN = "forbidden"
+    NO_ACCESS = "no_access"
+    REJECTED = "rejected"
+    TARGET_ERROR = "target_error"
+    UNREACHABLE = "unreachable"
+    HIDDEN = "hidden"
+    FAILING = "failing"
+    DID_NOT_FIRE = "did_not_fire"
+    NEVER_RUN = "never_run"
+    DISABLED = "disabled"
+    NOT_CHECKED = "not_checked"
+    UNKNOWN = "unknown"  # the broker refused to show its executions
+
+    @property
+    def failing(self) -> bool:
+        return self in _FAILING
+
+    @property
+    def read(self) -> bool:
+        """Whether its executions were read: an unread webhook is neither failing nor well."""
+        return self not in (HealthKind.NOT_CHECKED, HealthKind.UNKNOWN)
+
+
+_FAILING = frozenset(HealthKind) - {
+    HealthKind.OK,
+    HealthKind.NEVER_RUN,
+    HealthKind.DISABLED,
+    HealthKind.NOT_CHECKED,
+    HealthKind.UNKNOWN,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +244,7 @@ class TargetAnswer:
     success: bool
     status: int | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    message: str | None = None  # GitHub's JSON `message`, e.g. "Bad credentials"
+    message: str | None = None  # the CI's own error text, e.g. GitHub's "Bad credentials"
     error: str | None = None  # why no answer came: DNS, refused, TLS, timeout
     hidden: bool = False  # the broker's webhook host whitelist hides the answer
 

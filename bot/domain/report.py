@@ -17,6 +17,7 @@ from bot.domain.freshness import Freshness, Rule, State, assess
 from bot.domain.model import (
     NO_LABELS,
     Blind,
+    HealthKind,
     Labelled,
     PairKey,
     PairRecord,
@@ -33,7 +34,7 @@ from bot.domain.unfired import (
     unanswered,
     waiting,
 )
-from bot.domain.webhooks import HealthKind, WebhookHealth, health
+from bot.domain.webhooks import WebhookHealth, health
 
 # A broker that lists no pair is most likely not the broker meant: another one, or the right one
 # without the path prefix of the proxy it sits behind. Never read that as "all is well".
@@ -76,7 +77,7 @@ class PairRow:
 
     @property
     def main_webhook(self) -> WebhookView | None:
-        """The webhook that says most about this pair: a GitHub dispatch before any other
+        """The webhook that says most about this pair: a CI trigger before any other
         (a notification on `contract_published` explains no missing verification), and a
         failing one before a healthy one."""
         return min(
@@ -166,7 +167,7 @@ class Report:
         return tuple(view for view in self.webhooks if view.health.failing)
 
     def depended_on(self, rows: Iterable[PairRow]) -> list[WebhookView]:
-        """The failing GitHub-dispatch webhooks that `rows` wait on, each once."""
+        """The failing CI-trigger webhooks that `rows` wait on, each once."""
         found = {
             view.webhook.uuid: view
             for row in rows

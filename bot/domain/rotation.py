@@ -1,6 +1,6 @@
 """The field guide's PAT rotation runbook as a state machine, one step at a time.
 
-A rotation belongs to one GitHub-dispatch webhook and moves through eight steps. Each press
+A rotation belongs to one CI-trigger webhook and moves through eight steps. Each press
 names the step it was pressed on, so a double click, or a click on a message that moved on
 meanwhile, finds the rotation elsewhere and changes nothing. The Test (steps 1 and 6) and the
 look at the provider's runs (step 7) happen outside; what they found comes back here, and
@@ -16,9 +16,8 @@ from enum import IntEnum, StrEnum
 
 from bot.domain.canary import CanaryRun, Verdict
 from bot.domain.freshness import State
-from bot.domain.model import NO_LABELS, DispatchTarget, Labelled, PairKey, Scope
+from bot.domain.model import NO_LABELS, DispatchTarget, HealthKind, Labelled, PairKey, Scope
 from bot.domain.report import PairRow
-from bot.domain.webhooks import HealthKind
 
 # After the re-test passes, the pairs the outage held up are watched for this long at most.
 WATCH_FOR = timedelta(days=1)
@@ -155,6 +154,7 @@ class Rotation:
             and self.passed_at is not None
             and now < self.passed_at + WATCH_FOR
             and (self.run is None or self.run.conclusion is None)
+            and self.target.ci == "github"  # only GitHub's runs are read
             and not (self.test is not None and self.test.canary)  # it started no run
         )
 
@@ -279,11 +279,14 @@ def canary_test(run: CanaryRun, by: str) -> SeenTest:
     return SeenTest(run.at, by, kind, run.verdict is Verdict.ALIVE, run.headline, canary=True)
 
 
-def retest_advice(seen: SeenTest) -> str | None:
-    """What a failing re-test means now that the secret should hold a new token."""
+def retest_advice(seen: SeenTest, ci: str = "github") -> str | None:
+    """What a failing re-test of a webhook to `ci` means now that the secret should hold a new
+    credential."""
     if seen.passed:
         return None
-    return _RETEST_ADVICE.get(seen.kind)
+    if ci == "github":
+        return _RETEST_ADVICE.get(seen.kind)
+    return _ELSEWHERE_ADVICE.get(seen.kind)
 
 
 _RETEST_ADVICE = {
@@ -304,6 +307,20 @@ _RETEST_ADVICE = {
         "The broker hides GitHub's answer: set its webhook host whitelist "
         "(PACT_BROKER_WEBHOOK_HOST_WHITELIST=api.github.com) to see it, or look in the "
         "provider's Actions for a run started just now."
+    ),
+}
+
+
+# For other CIs: the Test's own headline says what their answer means.
+_ELSEWHERE_ADVICE = {
+    HealthKind.TOKEN_DEAD: (
+        "Still refused: the secret was not updated (saved?), or the webhook references another "
+        "secret than the one you changed."
+    ),
+    HealthKind.HIDDEN: (
+        "The broker hides the CI's answer: set its webhook host whitelist "
+        "(PACT_BROKER_WEBHOOK_HOST_WHITELIST, the CI's API host) to see it, or look for a build "
+        "started just now."
     ),
 }
 

@@ -15,7 +15,7 @@ def dispatching(
     pairs: Collection[PairKey] | None = None,
     labelled: Labelled = NO_LABELS,
 ) -> list[Webhook]:
-    """The GitHub-dispatch webhooks `wanted` names: one id, a provider's, or (empty) all.
+    """The CI-trigger webhooks `wanted` names: one id, a provider's, or (empty) all.
 
     Without a webhook of the provider's own, the webhooks that fire for its pairs serve (for
     every pact, or by label), but only when `wanted` is the provider of one of the `pairs`
@@ -44,7 +44,7 @@ def dispatching(
     if not found:
         names = {webhook.scope.provider for webhook in targets if webhook.scope.provider}
         near = closest(wanted, names | {webhook.uuid for webhook in webhooks} | providers)
-        subject = f"GitHub-dispatch webhook for {wanted!r}"
+        subject = f"CI-trigger webhook for {wanted!r}"
         if everyone:
             ids = ", ".join(webhook.uuid for webhook in everyone)
             subject += f" (webhooks for every pact, testable by id: {ids})"

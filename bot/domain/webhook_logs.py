@@ -61,23 +61,47 @@ def parse_log(text: str, *, success: bool) -> TargetAnswer:
         success=success,
         status=status,
         headers=MappingProxyType(headers),
-        message=github_message(body),
+        message=target_message(body),
         error=error,
         hidden=hidden,
     )
 
 
-def github_message(body: object) -> str | None:
-    """GitHub's error `message` from a response body given as JSON text or parsed JSON."""
-    return json_text_field(body, "message")
+def target_message(body: object) -> str | None:
+    """The CI's own error text in a response body given as JSON text or parsed JSON: GitHub's
+    and GitLab's `message` (GitLab's may be `{"base": [...]}`), GitLab's `error`, Bitbucket's
+    `error.message`, Travis CI's `error_message`."""
+    for path in (("message",), ("error", "message"), ("error",), ("error_message",)):
+        found = _words(json_field(body, *path))
+        if found:
+            return found
+    return None
+
+
+def _words(value: object) -> str | None:
+    """A message, or the messages of a JSON object or list of them, joined."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "; ".join(filter(None, map(_words, value))) or None
+    if isinstance(value, dict):
+        return "; ".join(filter(None, map(_words, value.values()))) or None
+    return None
 
 
 def json_text_field(body: object, key: str) -> str | None:
     """The string at `key` of a JSON object given as text or parsed, else None."""
+    found = json_field(body, key)
+    return found if isinstance(found, str) else None
+
+
+def json_field(body: object, *path: str) -> object:
+    """What is at `path` in a JSON object given as text or parsed, else None."""
     if isinstance(body, str):
         try:
             body = json.loads(body)
         except ValueError:
             return None
-    found = body.get(key) if isinstance(body, dict) else None
-    return found if isinstance(found, str) else None
+    for key in path:
+        body = body.get(key) if isinstance(body, dict) else None
+    return body

@@ -10,16 +10,17 @@ with one), and a webhook that works but did not fire for a waiting publication i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
+from types import MappingProxyType
 
 from bot.domain.model import (
+    DEFAULT_GITHUB_API_URL,
     NO_LABELS,
     DispatchTarget,
     Execution,
+    HealthKind,
     Labelled,
     PairKey,
     PairRecord,
@@ -28,85 +29,24 @@ from bot.domain.model import (
 )
 from bot.domain.sight import NO_PERMISSION
 from bot.domain.unfired import Unfired
-from bot.domain.webhook_logs import json_text_field
+from bot.targets import passed, read, recognise
 
-DEFAULT_GITHUB_API_URL = "https://api.github.com"
-
-_REPO_PATH = r"/repos/(?P<owner>[^/?#]+)/(?P<repo>[^/?#]+)/dispatches/?(?:[?#].*)?$"
-# GitHub Enterprise Server serves its REST API under /api/v3 on its own host.
-_ENTERPRISE = re.compile(r"^(?P<api>https?://[^/]+/api/v3)" + _REPO_PATH)
-
-
-class HealthKind(StrEnum):
-    OK = "ok"
-    TOKEN_DEAD = "token_dead"
-    FORBIDDEN = "forbidden"
-    NO_ACCESS = "no_access"
-    REJECTED = "rejected"
-    TARGET_ERROR = "target_error"
-    UNREACHABLE = "unreachable"
-    HIDDEN = "hidden"
-    FAILING = "failing"
-    DID_NOT_FIRE = "did_not_fire"
-    NEVER_RUN = "never_run"
-    DISABLED = "disabled"
-    NOT_CHECKED = "not_checked"
-    UNKNOWN = "unknown"  # the broker refused to show its executions
-
-    @property
-    def failing(self) -> bool:
-        return self in _FAILING
-
-    @property
-    def read(self) -> bool:
-        """Whether its executions were read: an unread webhook is neither failing nor well."""
-        return self not in (HealthKind.NOT_CHECKED, HealthKind.UNKNOWN)
-
-
-_FAILING = frozenset(HealthKind) - {
-    HealthKind.OK,
-    HealthKind.NEVER_RUN,
-    HealthKind.DISABLED,
-    HealthKind.NOT_CHECKED,
-    HealthKind.UNKNOWN,
-}
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def dispatch_target(
-    url: str, body: object, github_api_url: str = DEFAULT_GITHUB_API_URL
+    url: str,
+    body: object,
+    github_api_url: str = DEFAULT_GITHUB_API_URL,
+    headers: Mapping[str, str] = _NO_HEADERS,
 ) -> DispatchTarget | None:
-    """The GitHub repository a webhook dispatches to, or None if it is not a dispatch."""
-    event_type = json_text_field(body, "event_type")
-    for api in dict.fromkeys((github_api_url.rstrip("/"), DEFAULT_GITHUB_API_URL)):
-        if match := re.match(re.escape(api) + _REPO_PATH, url):
-            return DispatchTarget(api, match["owner"], match["repo"], event_type)
-    if match := _ENTERPRISE.match(url):
-        return DispatchTarget(match["api"], match["owner"], match["repo"], event_type)
-    return None
+    """The CI build a webhook's request triggers (`bot.targets`), or None."""
+    return recognise(url, body, headers, github_api_url)
 
 
-def classify(answer: TargetAnswer) -> HealthKind:
+def classify(answer: TargetAnswer, target: DispatchTarget | None = None) -> HealthKind:
     """Name what went wrong (or not) in one answer of a webhook's target."""
-    if answer.success:
-        return HealthKind.OK
-    if answer.error:
-        return HealthKind.UNREACHABLE
-    status = answer.status
-    if status is None:
-        return HealthKind.HIDDEN if answer.hidden else HealthKind.FAILING
-    by_status = {401: HealthKind.TOKEN_DEAD, 403: HealthKind.FORBIDDEN, 404: HealthKind.NO_ACCESS}
-    if status in by_status:
-        return by_status[status]
-    if status == 422:
-        return HealthKind.REJECTED
-    if status >= 500:
-        return HealthKind.TARGET_ERROR
-    return HealthKind.FAILING
-
-
-def sso_required(answer: TargetAnswer) -> bool:
-    """GitHub's header that says a classic PAT is not authorised for the org's SAML SSO."""
-    return answer.status == 403 and "required" in answer.headers.get("x-github-sso", "")
+    return read(answer, target).kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +66,7 @@ class WebhookHealth:
     # Since when the canary has found the token dead (`bot.domain.canary`): no need to wait
     # for a publication, nor for `for`: a 401 from GitHub is not a guess.
     canary: datetime | None = None
+    short: str | None = None  # the newest answer in the CI's own words: "token dead (404)"
 
     @property
     def failing(self) -> bool:
@@ -133,22 +74,13 @@ class WebhookHealth:
 
     def describe(self) -> str:
         """A few words for a table cell: `token dead (401)`, `ok`, `never run`."""
-        answer = self.answer
-        status = answer.status if answer else None
         if self.unfired is not None:
             return self.unfired.short
         if self.tested is not None:
             return "ok (a Test passed)"
         if self.canary is not None and (self.since is None or self.since >= self.canary):
             return "token dead (401), found by the canary before any publication"
-        if self.kind is HealthKind.FORBIDDEN and answer and sso_required(answer):
-            return "SSO not authorised (403)"
-        if self.kind is HealthKind.FAILING and status is not None:
-            return f"failing (HTTP {status})"
-        text = _DESCRIPTIONS[self.kind]
-        if self.kind is HealthKind.TARGET_ERROR and status is not None:
-            text = f"target error ({status})"
-        return text
+        return self.short or _DESCRIPTIONS[self.kind]
 
 
 _DESCRIPTIONS = {
@@ -182,7 +114,7 @@ def health(
     waiting publication unanswered, when a Test of it last passed (or its canary found the
     token alive), and since when its canary finds the token dead."""
     ordered = sorted(executions, key=lambda execution: execution.at)
-    successes = [execution.at for execution in ordered if execution.answer.success]
+    successes = [e.at for e in ordered if passed(e.answer, webhook.target)]
     found = _from_executions(webhook, ordered, passed_test)
     last_success = successes[-1] if successes else None
     proven = max(filter(None, (last_success, found.tested)), default=None)
@@ -196,6 +128,7 @@ def health(
             answer=found.answer if found.kind is HealthKind.TOKEN_DEAD else dead,
             last_success=last_success,
             canary=canary_dead,
+            short=found.short if found.kind is HealthKind.TOKEN_DEAD else None,
         )
     if unfired is not None and not found.failing:
         return WebhookHealth(
@@ -218,17 +151,21 @@ def _from_executions(
     if not ordered:
         return WebhookHealth(HealthKind.NEVER_RUN)
     newest = ordered[-1]
-    kind = classify(newest.answer)
-    if kind is HealthKind.OK:
-        return WebhookHealth(kind, last_run=newest.at, answer=newest.answer)
+    reading = read(newest.answer, webhook.target)
+    if reading.passed:
+        return WebhookHealth(reading.kind, last_run=newest.at, answer=newest.answer)
     if passed_test is not None and passed_test > newest.at:
         return WebhookHealth(HealthKind.OK, last_run=newest.at, tested=passed_test)
     since = newest.at
     for execution in reversed(ordered):
-        if execution.answer.success or (passed_test is not None and execution.at < passed_test):
+        if passed(execution.answer, webhook.target) or (
+            passed_test is not None and execution.at < passed_test
+        ):
             break
         since = execution.at
-    return WebhookHealth(kind, last_run=newest.at, since=since, answer=newest.answer)
+    return WebhookHealth(
+        reading.kind, last_run=newest.at, since=since, answer=newest.answer, short=reading.short
+    )
 
 
 def watched(webhooks: Iterable[Webhook]) -> list[Webhook]:

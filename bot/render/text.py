@@ -13,6 +13,7 @@ from bot.domain.model import Webhook
 from bot.domain.report import PairRow, Report, WebhookView
 from bot.domain.sight import NO_PERMISSION
 from bot.duration import format_duration
+from bot.targets import is_github, named
 
 _COLUMNS = ("PAIR", "STATE", "VERIFIED", "WAITING SINCE", "WEBHOOK")
 
@@ -84,7 +85,7 @@ def summary_line(report: Report) -> str:
 @dataclass(frozen=True, slots=True)
 class Gate:
     """What `pactbot check` fails on: stale or never verified pairs, and (unless
-    `--freshness-only`) a failing or unfired GitHub dispatch they wait on."""
+    `--freshness-only`) a failing or unfired CI trigger they wait on."""
 
     webhooks: bool = True
 
@@ -141,7 +142,7 @@ def _verdict(report: Report, gate: Gate) -> str:
 
 def _webhook_line(view: WebhookView) -> str:
     webhook, health = view.webhook, view.health
-    target = f" → GitHub {webhook.target.slug}" if webhook.target else f" → {webhook.url}"
+    target = f" → {named(webhook.target)}" if webhook.target else f" → {webhook.url}"
     text = f'"{webhook.name}"{target}: {health_text(view)}'
     if health.answer and health.answer.message and health.failing:
         text += f' ("{health.answer.message}")'
@@ -299,7 +300,9 @@ def _webhook_json(view: WebhookView, report: Report) -> dict[str, Any]:
         "scope": str(webhook.scope),
         "enabled": webhook.enabled,
         "events": list(webhook.events),
-        "github_repository": webhook.target.slug if webhook.target else None,
+        "github_repository": webhook.target.slug if is_github(webhook.target) else None,
+        "ci": webhook.target.ci if webhook.target else None,
+        "builds": webhook.target.slug if webhook.target else None,
         "health": health.kind.value,
         "last_run": health.last_run.isoformat() if health.last_run else None,
         "failing_since": health.since.isoformat() if health.since else None,
@@ -323,7 +326,7 @@ def _seconds(span: timedelta | None) -> int | None:
 
 
 def webhook_title(webhook: Webhook) -> str:
-    target = f"GitHub {webhook.target.slug}" if webhook.target else webhook.url
+    target = named(webhook.target) if webhook.target else webhook.url
     return f'"{webhook.name}" ({webhook.uuid}) → {target}, for {webhook.scope}'
 
 

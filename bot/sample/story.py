@@ -8,15 +8,32 @@
 - `checkout → inventory-api`: failing, the provider verified and found a contract problem;
 - `admin-portal → billing-api`: never verified, no webhook reaches billing-api;
 - `web-app → search-api`: idle, verified twelve days ago and nothing has changed since.
+
+`pactbot demo` tells it with two pairs more (`demo_story`), whose webhooks trigger other CIs:
+
+- `web-app → shipping-api`: stale, its webhook triggers a GitLab pipeline, and the pipeline
+  trigger token was revoked four days ago (GitLab answers 404);
+- `checkout → ledger-api`: fresh, its webhook runs an Azure DevOps pipeline.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.sample.world import DISPATCH_HEADERS, GITHUB_ACCEPTED, GITHUB_BAD_CREDENTIALS, World
+from bot.sample.world import (
+    AZURE_RUN_QUEUED,
+    DISPATCH_HEADERS,
+    GITHUB_ACCEPTED,
+    GITHUB_BAD_CREDENTIALS,
+    GITLAB_PIPELINE_CREATED,
+    GITLAB_TOKEN_UNKNOWN,
+    World,
+)
 
 ORDERS_WEBHOOK = "kJE42wcSbKwfb0QJ3V9sBg"
+GITLAB_WEBHOOK = "gL7pQ2rS9tUvWxYz0aBcDe"
+AZURE_WEBHOOK = "aZ3dEvOpSqRtUvWxYzAbCd"
 
 
 def demo_world(now: datetime) -> World:
@@ -65,6 +82,52 @@ def demo_world(now: datetime) -> World:
 
     world.publish("admin-portal", "billing-api", "1b9d3c7", at=hours(24 * 3 + 4))
     return world
+
+
+def demo_story(now: datetime) -> World:
+    """The demo's world: `demo_world`, and two webhooks to other CIs than GitHub."""
+    world = demo_world(now)
+    _other_cis(world, lambda count: now - timedelta(hours=count))
+    return world
+
+
+def _other_cis(world: World, hours: Callable[[float], datetime]) -> None:
+    """A GitLab pipeline trigger whose token died, and a healthy Azure DevOps pipeline run."""
+    gitlab = world.add_webhook(
+        GITLAB_WEBHOOK,
+        description="Verify shipping-api pacts",
+        provider="shipping-api",
+        url=(
+            "https://gitlab.com/api/v4/projects/acme%2Fshipping-api/trigger/pipeline"
+            "?ref=main&token=${user.gitlabTriggerToken}"
+        ),
+        target=GITLAB_PIPELINE_CREATED,
+        created_at=hours(24 * 90),
+        headers={"Accept": "application/json"},
+    )
+    gitlab.body = None
+    azure = world.add_webhook(
+        AZURE_WEBHOOK,
+        description="Verify ledger-api pacts",
+        provider="ledger-api",
+        url="https://dev.azure.com/acme/Ledger/_apis/pipelines/12/runs?api-version=7.1",
+        target=AZURE_RUN_QUEUED,
+        created_at=hours(24 * 90),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic ${user.azureDevOpsPat}",
+            "X-TFS-FedAuthRedirect": "Suppress",
+        },
+    )
+    azure.body = {"resources": {"repositories": {"self": {"refName": "refs/heads/main"}}}}
+    for provider in ("shipping-api", "ledger-api"):
+        world.version(provider, "0.1.0", branch="main", at=hours(24 * 90))
+    shipped = world.publish("web-app", "shipping-api", "a13c9e1", at=hours(24 * 6))
+    world.verify(shipped, at=hours(24 * 6 - 1), provider_version="5e1f2a3")
+    gitlab.target = GITLAB_TOKEN_UNKNOWN  # the trigger token was revoked
+    world.publish("web-app", "shipping-api", "b27f3a0", at=hours(24 * 2), content="shipping v2")
+    ledger = world.publish("checkout", "ledger-api", "8e2a4b1", at=hours(3))
+    world.verify(ledger, at=hours(2), provider_version="1.4.0")
 
 
 def scaled_world(now: datetime, *, pairs: int, webhooks: int, stale: int) -> World:

@@ -78,6 +78,35 @@ GITHUB_NOT_FOUND = Target(
     },
 )
 
+# Other CIs' answers, as `tests/fixtures/targets/` holds them (a test keeps them equal).
+_JSON = {"content-type": "application/json"}
+GITLAB_PIPELINE_CREATED = Target(
+    201,
+    _JSON,
+    {
+        "id": 287,
+        "iid": 144,
+        "project_id": 21,
+        "sha": "50f0acb76a40e34a4ff304f7347dcc6587da8a14",
+        "ref": "main",
+        "status": "created",
+        "source": "trigger",
+        "web_url": "https://gitlab.example.com/acme/shipping/-/pipelines/287",
+    },
+)
+GITLAB_TOKEN_UNKNOWN = Target(404, _JSON, {"message": "404 Not Found"})
+AZURE_RUN_QUEUED = Target(
+    200,
+    _JSON,
+    {
+        "id": 1517,
+        "name": "20261206.1",
+        "state": "inProgress",
+        "url": "https://dev.azure.com/acme/Orders/_apis/pipelines/12/runs/1517",
+        "pipeline": {"id": 12, "name": "orders-verify"},
+    },
+)
+
 
 # GitHub's answer to a live token asking it to render Markdown (POST /markdown): the HTML, and
 # the headers that describe the token.

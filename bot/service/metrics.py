@@ -177,7 +177,7 @@ class _ReportCollector(Collector):
         yield from (age, waited, state, health, *self._incidents(report), unseen, read)
 
     def _incidents(self, report: Report) -> Iterator[Metric]:
-        """Per GitHub dispatch: whether its incident fires, and its oldest unanswered
+        """Per CI trigger: whether its incident fires, and its oldest unanswered
         publication."""
         state = self._alerts()
         firing = {

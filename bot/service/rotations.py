@@ -122,7 +122,7 @@ class Rotations:
         self, webhook: Webhook, groups: Sequence[str], by: str, channel: str
     ) -> Started:
         """Start rotating `webhook`'s token, its message in `channel`; or the one under way."""
-        assert webhook.target is not None, "only a GitHub dispatch has a token to rotate"
+        assert webhook.target is not None, "only a CI trigger has a credential to rotate"
         now = self._clock()
         rotation = Rotation(
             id=f"r-{uuid.uuid4().hex[:8]}",
@@ -405,7 +405,7 @@ class Rotations:
         return build_rotation(
             rotation,
             RotationPage(
-                machine_user=self._config.rotation.machine_user,
+                machine_user=self._config.rotation.account(rotation.target.ci),
                 secret_name=self._secret(rotation),
                 broker_url=self._broker_url,
                 github=self._github is not None,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.broker.client import BrokerClient
-from bot.domain.explain import TestReport, token_expiry
+from bot.domain.explain import TestReport
 from bot.domain.model import Webhook
 from bot.errors import BrokerError, StoreUnavailable
 from bot.reader import run_webhook_test
@@ -78,7 +78,7 @@ class WebhookRunner:
         if report.passed:
             await self._remember_pass(uuid)
         if report.answer.headers:  # hidden by the broker, it says nothing of the token
-            await self.remember_expiry([uuid], token_expiry(report.answer))
+            await self.remember_expiry([uuid], report.expires)
         return webhook, report
 
     async def _remember_pass(self, uuid: str) -> None:

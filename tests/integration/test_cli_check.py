@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.sample.broker import SampleBroker
-from bot.sample.story import ORDERS_WEBHOOK
+from bot.sample.story import GITLAB_WEBHOOK, ORDERS_WEBHOOK
 from tests.helpers.cli import TOKEN, Run
 
 
@@ -170,8 +170,12 @@ def test_the_demo_runs_every_command_against_its_sample_broker(run: Run) -> None
     assert f"$ pactbot test-webhook {ORDERS_WEBHOOK}\n" in ran.out
     assert "(exit code 1)" in ran.out
     assert 'rejected the token (HTTP 401 "Bad credentials")' in ran.out
-    for state in ("stale", "never verified", "failing", "pending", "idle", "fresh"):
-        assert f"1 {state}" in ran.out
+    # Six pairs, one in each state, and a GitLab (stale) and an Azure DevOps (fresh) one.
+    for count, state in ((2, "stale"), (1, "never verified"), (1, "failing"), (1, "pending")):
+        assert f"{count} {state}" in ran.out
+    assert "1 idle, 2 fresh" in ran.out
+    assert f"$ pactbot test-webhook {GITLAB_WEBHOOK}\n" in ran.out
+    assert 'GitLab (acme/shipping-api) answered 404 "404 Not Found"' in ran.out
     assert "The daily digest, as the channel reads it:" in ran.out
     # The canary finds the orders-api token dead, and the others' token alive.
     canary = ran.out[ran.out.index("$ pactbot check --canary\n") :]
@@ -186,7 +190,9 @@ def test_the_demo_runs_every_command_against_its_sample_broker(run: Run) -> None
 def test_the_demo_ends_with_the_dead_token_rotated_step_by_step(run: Run) -> None:
     ran = run("demo")
 
-    rotation = ran.out[ran.out.index("“Start rotation” on that alert") :]
+    rotation, gitlab = ran.out[ran.out.index("“Start rotation” on that alert") :].split(
+        "The same for shipping-api's GitLab pipeline trigger token"
+    )
     steps = [line for line in rotation.splitlines() if line.startswith("Step ")]
     assert steps == [
         "Step 1 of 8 · Confirm the diagnosis",
@@ -203,3 +209,8 @@ def test_the_demo_ends_with_the_dead_token_rotated_step_by_step(run: Run) -> Non
     assert "✅ web-app → orders-api, verified" in rotation
     assert "✅ Token rotated. Finished by @U0ONCALL" in rotation
     assert "ghp_" not in rotation  # the walk-through never shows a token
+    # The GitLab trigger token, with GitLab's own steps and pages.
+    assert "Step 3 of 8 · Add a pipeline trigger token" in gitlab
+    assert "https://gitlab.com/acme/shipping-api/-/settings/ci_cd#js-pipeline-triggers" in gitlab
+    assert "edit gitlabTriggerToken" in gitlab
+    assert "✅ Token rotated. Finished by @U0ONCALL" in gitlab

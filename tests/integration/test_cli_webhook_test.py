@@ -88,7 +88,7 @@ def test_an_unknown_provider_for_the_test_names_the_closest(
     ran = run("test-webhook", "--provider", "order-api")
 
     assert ran.code == 2
-    assert "no GitHub-dispatch webhook for 'order-api'; closest: orders-api" in ran.err
+    assert "no CI-trigger webhook for 'order-api'; closest: orders-api" in ran.err
 
 
 def test_a_read_only_token_cannot_run_the_test(
@@ -119,7 +119,7 @@ def test_a_misspelt_provider_starts_no_test_even_with_a_webhook_for_every_pact(
 
     assert ran.code == 2
     assert ran.err == (
-        "pactbot: the Pact Broker has no GitHub-dispatch webhook for 'ordrs-api' (webhooks for every "
+        "pactbot: the Pact Broker has no CI-trigger webhook for 'ordrs-api' (webhooks for every "
         "pact, testable by id: everyPactAbCdEfGhIjKlMn); closest: orders-api, inventory-api, "
         "search-api\n"
     )

@@ -94,9 +94,7 @@ async def test_an_unknown_provider_says_so_and_what_is_close(
 
     [answer] = await bot.slack.wait_for("respond")
 
-    assert "has no GitHub-dispatch webhook for 'ordres-api'; closest: orders-api" in texts(
-        answer.body
-    )
+    assert "has no CI-trigger webhook for 'ordres-api'; closest: orders-api" in texts(answer.body)
     assert bot.slack.calls_to("chat.postMessage") == []
     assert broker.count("/execute$") == 0
 

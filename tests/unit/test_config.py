@@ -118,7 +118,7 @@ def test_the_rotation_section_reads_durations_and_names_its_bad_keys(tmp_path: P
     assert rotation.practice_every == timedelta(days=180)
     assert error_of(bad) == (
         f"{bad}: rotation.machine_usr: unknown key; accepted here: machine_user, secret_name, "
-        "practice_every"
+        "practice_every, accounts"
     )
 
 

@@ -8,6 +8,8 @@ from bot.broker.schema import ExecuteResult
 from bot.domain.explain import explain_test, token_expiry
 from bot.domain.model import Scope, TargetAnswer, Webhook
 from bot.domain.webhooks import HealthKind, dispatch_target
+from bot.targets import ci_of
+from bot.targets.github import GITHUB
 from tests.helpers.fixtures import captured, fixture
 
 NOW = datetime(2025, 5, 20, 12, 0, tzinfo=UTC)
@@ -136,10 +138,22 @@ def test_a_disabled_webhook_is_pointed_out() -> None:
 def test_expiry_headers_in_other_forms_or_absent_are_handled() -> None:
     def expiry(value: str) -> datetime | None:
         headers = {"github-authentication-token-expiration": value}
-        return token_expiry(TargetAnswer(success=True, headers=headers))
+        return token_expiry(TargetAnswer(success=True, headers=headers), GITHUB)
 
     assert expiry("2026-03-01 00:00:00 -0800") == datetime.fromisoformat(
         "2026-03-01T00:00:00-08:00"
     )
     assert expiry("") is None
     assert expiry("soon") is None
+
+
+def test_the_expiry_header_is_read_only_from_the_ci_that_documents_it() -> None:
+    headers = {"github-authentication-token-expiration": "2025-05-25 10:00:00 UTC"}
+    answer = TargetAnswer(success=True, status=200, headers=headers)
+    gitlab = dispatch_target("https://gitlab.example.com/api/v4/projects/7/trigger/pipeline", {})
+
+    assert token_expiry(answer, ci_of(github_webhook().target)) == datetime(
+        2025, 5, 25, 10, tzinfo=UTC
+    )
+    assert token_expiry(answer, ci_of(gitlab)) is None
+    assert token_expiry(answer, None) is None

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.domain.webhook_logs import github_message, parse_log
+from bot.domain.webhook_logs import parse_log, target_message
 from tests.helpers.fixtures import captured, fixture
 
 
@@ -78,8 +78,8 @@ def test_garbage_in_a_log_gives_an_unknown_answer_not_an_exception() -> None:
     assert (answer.status, answer.message, answer.error, answer.hidden) == (None, None, None, False)
 
 
-def test_github_message_reads_json_text_or_parsed_json_and_ignores_the_rest() -> None:
-    assert github_message('{"message": "Not Found"}') == "Not Found"
-    assert github_message({"message": "Validation Failed"}) == "Validation Failed"
-    assert github_message("not json") is None
-    assert github_message(["message"]) is None
+def test_target_message_reads_json_text_or_parsed_json_and_ignores_the_rest() -> None:
+    assert target_message('{"message": "Not Found"}') == "Not Found"
+    assert target_message({"message": "Validation Failed"}) == "Validation Failed"
+    assert target_message("not json") is None
+    assert target_message(["message"]) is None

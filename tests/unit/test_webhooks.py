@@ -25,6 +25,7 @@ from bot.domain.webhooks import (
 )
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+URL = "https://api.github.com/repos/acme/orders-api/dispatches"
 OK = TargetAnswer(success=True, status=204)
 DEAD = TargetAnswer(success=False, status=401, message="Bad credentials")
 
@@ -44,7 +45,8 @@ def webhook(
         enabled=enabled,
         events=events,
         method="POST",
-        url="https://api.github.com/repos/acme/orders-api/dispatches",
+        url=URL,
+        target=dispatch_target(URL, {}),  # as the broker's webhooks are read: a GitHub dispatch
     )
 
 

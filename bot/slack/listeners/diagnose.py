@@ -23,6 +23,7 @@ from bot.errors import BrokerError, BrokerNotFound, GitHubError, StoreUnavailabl
 from bot.slack.listeners.tests import post_result
 from bot.slack.replies import Reply
 from bot.slack.services import Services
+from bot.targets import is_github
 
 # The provider's runs shown: enough to see whether real publications reach it at all.
 RUNS_LOOKED_AT = timedelta(days=7)
@@ -54,7 +55,7 @@ async def diagnose_command(
 
 
 def _candidates(report: Report, wanted: str) -> list[Webhook]:
-    """The GitHub-dispatch webhooks `wanted` names; none for a provider no webhook reaches."""
+    """The CI-trigger webhooks `wanted` names; none for a provider no webhook reaches."""
     pairs = [row.key for row in report.rows]
     try:
         return dispatching(
@@ -69,7 +70,7 @@ def _candidates(report: Report, wanted: str) -> list[Webhook]:
 async def _with_runs(services: Services, webhook: Webhook, facts: Facts) -> Facts:
     """`facts` with the provider's recent repository_dispatch runs, when GITHUB_TOKEN is set."""
     target, github = webhook.target, services.github
-    if target is None or github is None:
+    if target is None or github is None or not is_github(target):
         return facts
     since = services.clock() - RUNS_LOOKED_AT
     try:

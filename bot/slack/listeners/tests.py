@@ -53,7 +53,7 @@ async def chosen_webhook(
     parsed: Command,
     button: Callable[[Webhook], Block | None],
 ) -> Webhook | None:
-    """The GitHub-dispatch webhook `/pact <command> [provider | webhook id]` names; when it
+    """The CI-trigger webhook `/pact <command> [provider | webhook id]` names; when it
     names several (or none is given), they are offered with `button`, and None."""
     try:
         report = await services.monitor.current()
@@ -78,7 +78,7 @@ async def chosen_webhook(
 async def button_webhook(
     services: Services, reply: Reply, uuid: str, command: str
 ) -> Webhook | None:
-    """The GitHub-dispatch webhook a button's value names, as the latest report knows it."""
+    """The CI-trigger webhook a button's value names, as the latest report knows it."""
     try:
         await services.monitor.current()
     except BrokerError as error:
@@ -87,7 +87,7 @@ async def button_webhook(
     # The value comes back from the client: only a webhook the broker lists may be run.
     webhook = services.monitor.webhook(uuid)
     if webhook is None or webhook.target is None:
-        log.warning("refused a %s button for %r: not a GitHub-dispatch webhook", command, uuid[:64])
+        log.warning("refused a %s button for %r: not a CI-trigger webhook", command, uuid[:64])
         await reply.say(
             build_notice(
                 "That button names no webhook that dispatches to GitHub (any more). "
