@@ -254,7 +254,11 @@ def _context(args: argparse.Namespace) -> Context:
 def _check(args: argparse.Namespace) -> int:
     from bot import commands
     from bot.domain.freshness import Policy
+    from bot.service.collector import tune_collector
 
+    # One read of a large broker makes hundreds of thousands of objects: with the default
+    # thresholds the collector walks them again and again (a sixth of the run at 20,000 pairs).
+    tune_collector()
     return asyncio.run(
         commands.check(
             _context(args),

@@ -219,6 +219,31 @@ class Canary(_Section):
     every: Annotated[Duration, AfterValidator(_every)] = timedelta(hours=1)
 
 
+def _a_day_or_more(value: timedelta) -> timedelta:
+    if value < timedelta(days=1):
+        raise ValueError(
+            f"{format_duration(value)} is too short: a click on yesterday's message needs what it "
+            "was about; use 1d or more"
+        )
+    return value
+
+
+KeptFor = Annotated[Duration, AfterValidator(_a_day_or_more)]
+
+
+class Retention(_Section):
+    """How long the store keeps what is over; the leader removes it every hour after that."""
+
+    # The rotations' audit log: who did each step, when.
+    audit: KeptFor = timedelta(days=365)
+    # Resolved alerts: their buttons answer "no longer kept" afterwards.
+    alerts: KeptFor = timedelta(days=7)
+    # Ended silences.
+    silences: KeptFor = timedelta(days=7)
+    # Each day's digest record: whether it was posted, and where.
+    digests: KeptFor = timedelta(days=30)
+
+
 class Config(_Section):
     defaults: Defaults = Defaults()
     # Without a list every pair the broker knows is watched.
@@ -230,6 +255,7 @@ class Config(_Section):
     routes: tuple[RouteConfig, ...] = ()
     rotation: Rotation = Rotation()
     canary: Canary = Canary()
+    retention: Retention = Retention()
 
     @model_validator(mode="after")
     def _every_pair_has_a_channel(self) -> Config:
@@ -243,10 +269,17 @@ class Config(_Section):
 
     def rules(self) -> Callable[[PairKey], Rule]:
         """The rule for each pair: its own `max_age` if the file gives one, else the defaults."""
-        per_pair = {pair.key: pair.max_age for pair in self.pairs or () if pair.max_age}
+        policy = self.defaults.policy
+        default = Rule(self.defaults.max_age, policy)
+        # Made once, not per pair: asked for every pair at every reading.
+        per_pair = {
+            pair.key: Rule(pair.max_age, policy) for pair in self.pairs or () if pair.max_age
+        }
+        if not per_pair:  # the common case: no lookup at all
+            return lambda key: default
 
         def rule_for(key: PairKey) -> Rule:
-            return Rule(per_pair.get(key) or self.defaults.max_age, self.defaults.policy)
+            return per_pair.get(key, default)
 
         return rule_for
 

@@ -125,7 +125,7 @@ async def run_demo(out: TextIO) -> int:
 
 def _alert(report: Report, config: Config) -> Message:
     """The alert the same reading raises when it was also the reading `alerts.for` ago."""
-    rules = Rules(config.alerts.sustain, config.alerts.repeat_interval)
+    rules = Rules(config.alerts.sustain, config.alerts.repeat_interval, config.retention.alerts)
     setup = Setup(rules, [], Route(_CHANNEL))
     earlier, _ = evaluate(AlertState(), report, None, setup, report.taken_at - rules.sustain)
     state, _ = evaluate(earlier, report, None, setup, report.taken_at)

@@ -31,6 +31,11 @@ from collections.abc import Sequence
 class PactbotError(Exception):
     """An error with a message meant for a person."""
 
+    @property
+    def said(self) -> str:
+        """What a person in Slack is told; the logs get `str()`, which may say more."""
+        return str(self)
+
 
 class ConfigError(PactbotError):
     """The configuration cannot be used."""
@@ -42,6 +47,15 @@ class UsageError(PactbotError):
 
 class StoreUnavailable(PactbotError):
     """The store did not answer; what was being done is not lost, just not done yet."""
+
+    @property
+    def said(self) -> str:
+        # Where the store is and what its driver said help the operator, not the person who
+        # clicked; an unreachable store must never read as "you may not" either.
+        return STORE_DOWN
+
+
+STORE_DOWN = "pactbot cannot reach its store; try again in a minute"
 
 
 class SlackError(PactbotError):

@@ -9,6 +9,7 @@ from functools import partial
 
 from bot.broker import convert
 from bot.broker.client import BrokerClient
+from bot.broker.dashboard import Dashboard
 from bot.broker.schema import WebhookResource
 from bot.broker.snapshot import read_snapshot
 from bot.config import Config
@@ -29,11 +30,13 @@ async def read_report(
     selection: Selection | None = None,
     tests: Mapping[str, datetime] = NO_TESTS,
     canaries: Mapping[str, CanaryState] = NO_CANARIES,
+    dashboard: Dashboard | None = None,
 ) -> Report:
     """The report of the pairs the config watches (narrowed by `selection`), at `now`; `tests`
     are the passed webhook Tests pactbot remembers, `canaries` what the canaries last found.
     A publication that waited `alerts.for` without a dispatch is one its webhook did not
-    fire."""
+    fire. `dashboard`: what this client's previous reads converted (a process that reads
+    again and again keeps one)."""
     watched = frozenset(pair.key for pair in config.pairs) if config.pairs else None
     chosen = selection or Selection()
     grace = config.alerts.sustain
@@ -43,6 +46,7 @@ async def read_report(
         github_api_url=github_api_url,
         selection=Selection(chosen.consumer, chosen.provider, watched),
         grace=grace,
+        dashboard=dashboard,
     )
     # Judging thousands of pairs takes tens of milliseconds of pure Python: in a thread, the
     # interpreter hands the event loop its turn every few milliseconds, so Slack's acks wait

@@ -11,7 +11,7 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import httpx
 
@@ -76,12 +76,14 @@ async def with_retries(
 def retry_after(response: httpx.Response, clock: Clock) -> float | None:
     """The seconds `Retry-After` asks for (a number or an HTTP date), None without one."""
     value = response.headers.get("retry-after", "").strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() too, but float() refuses it
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # "-0000": no zone given; an HTTP date is in GMT (RFC 9110 §5.6.7)
+        when = when.replace(tzinfo=UTC)
     return max((when - clock()).total_seconds(), 0.0)
 
 

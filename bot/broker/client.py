@@ -292,11 +292,19 @@ class BrokerClient:
     # -- plumbing --------------------------------------------------------------------------------
 
     def _reroot(self, href: str) -> str:
+        """`href`, from an answer, on the configured base URL; refused if it is no URL."""
         root = None
         if self._index is not None:
             own = self._index.links.get("self")
             root = own.href if isinstance(own, schema.Link) else None
-        return reroot(href, self.base_url, root)
+        try:
+            url = reroot(href, self.base_url, root)
+            httpx.URL(url)  # what httpx would refuse when sending, refused here with the link
+        except (ValueError, httpx.InvalidURL) as error:
+            raise BrokerBadResponse(
+                "the Pact Broker", f"the link {href[:200]!r} cannot be followed ({error})"
+            ) from None
+        return url
 
     async def _get(self, url: str, endpoint: str, model: type[Model]) -> Model:
         response = await self._get_with_retries(url)

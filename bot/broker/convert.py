@@ -105,6 +105,14 @@ def rows_of(rows: Sequence[schema.MatrixRow], pair: PairKey) -> list[schema.Matr
     return [row for row in rows if PairKey(row.consumer.name, row.provider.name) == pair]
 
 
+def rows_by_pair(rows: Sequence[schema.MatrixRow]) -> dict[PairKey, list[schema.MatrixRow]]:
+    """The rows of each pair in a batched matrix answer, in one pass over it."""
+    found: dict[PairKey, list[schema.MatrixRow]] = {}
+    for row in rows:
+        found.setdefault(PairKey(row.consumer.name, row.provider.name), []).append(row)
+    return found
+
+
 def _number(row: schema.MatrixRow) -> str:
     return row.consumer.version.number if row.consumer.version else ""
 

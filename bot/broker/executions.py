@@ -95,6 +95,8 @@ async def read_executions(
     )
     statuses = {pair: status for pair, status in zip(pairs, read, strict=True) if status}
     by_uuid = {webhook.uuid: webhook for webhook in webhooks}
+    # The few pairs a first publication can date, found once, not once per webhook.
+    dated = [record for record in records if record.history and record.key in first_pacts]
     readable = {
         uuid: [statuses[pair] for pair in both if pair in statuses] for uuid, both in chosen.items()
     }
@@ -104,7 +106,7 @@ async def read_executions(
                 client,
                 uuid,
                 found,
-                _dating(by_uuid[uuid], records, first_pacts, labelled),
+                _dating(by_uuid[uuid], dated, first_pacts, labelled),
                 sight,
             )
             for uuid, found in readable.items()
@@ -122,17 +124,16 @@ async def read_executions(
 
 def _dating(
     webhook: Webhook,
-    records: Sequence[PairRecord],
+    dated: Sequence[PairRecord],
     first_pacts: dict[PairKey, str],
     labelled: Labelled,
 ) -> str | None:
-    """The first waiting publication of the covered pair that has waited longest."""
+    """The first waiting publication of the covered pair that has waited longest; `dated`:
+    the pairs with a history and a first publication."""
     waiting = [
         (record.history.waiting_since, record.key)
-        for record in records
-        if record.history
-        and record.key in first_pacts
-        and webhook.scope.covers(record.key, labelled)
+        for record in dated
+        if record.history and webhook.scope.covers(record.key, labelled)
     ]
     return first_pacts[min(waiting)[1]] if waiting else None
 

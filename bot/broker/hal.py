@@ -22,6 +22,10 @@ def reroot(href: str, base_url: str, broker_root: str | None = None) -> str:
     path = link.path
     if base.path and _under(path, base.path):
         path = path[len(base.path.rstrip("/")) :]
+    if path and not path.startswith("/"):
+        # `webhooks/x` or `.example.org/x` glued onto the base URL would name another port or
+        # host, and the credentials would go there.
+        path = "/" + path
     return base_url + path + (f"?{link.query}" if link.query else "")
 
 

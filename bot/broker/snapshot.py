@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from bot.broker import convert, schema
 from bot.broker.client import BrokerClient
+from bot.broker.dashboard import Dashboard
 from bot.broker.executions import Reading, read_executions
 from bot.broker.hal import last_segment
 from bot.broker.partial import Sight
@@ -60,29 +61,20 @@ async def read_snapshot(
     github_api_url: str,
     selection: Selection = EVERY_PAIR,
     grace: timedelta = GRACE,
+    dashboard: Dashboard | None = None,
 ) -> Snapshot:
     """Everything `bot.domain` needs about the pairs `selection` wants, read at `now`; a
-    dispatch older than `grace` is one a webhook should have made."""
-    latest = convert.latest_per_pair(await client.dashboard(DASHBOARD_PAGE))
-    selection.check(latest.keys())
-    # Sorted on the names themselves: comparing thousands of PairKeys is many times slower.
-    ordered = sorted(latest.items(), key=lambda entry: (entry[0].consumer, entry[0].provider))
-    items = {key: item for key, item in ordered if selection.wants(key)}
-    published = {
-        key: item.published_at
-        for key, item in items.items()
-        if item.latest_verification_result is None
-    }
+    dispatch older than `grace` is one a webhook should have made. `dashboard`: what the
+    previous reads of this client converted, to convert again only what changed."""
+    pairs = (dashboard or Dashboard()).select(await client.dashboard(DASHBOARD_PAGE), selection)
+    items, published = pairs.items, pairs.published
     sight = Sight()
     waiting, read = await asyncio.gather(
         read_waiting(client, published), read_webhooks(client, github_api_url, sight)
     )
     webhooks = [webhook for webhook, _ in read]
     labelled = await read_labels(client, read, sight)
-    records = tuple(
-        convert.to_record(key, item, waiting[key].history if key in waiting else None)
-        for key, item in items.items()
-    )
+    records = pairs.records(waiting)
     first_pacts = {key: found.first_pact for key, found in waiting.items() if found.first_pact}
     reading = Reading(now, grace, labelled)
     history = await read_executions(

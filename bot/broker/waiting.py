@@ -9,7 +9,7 @@ several pacticipants return the pacts between any of them, so one request serves
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +28,7 @@ class Waiting:
 
 
 async def read_waiting(
-    client: BrokerClient, published: dict[PairKey, datetime]
+    client: BrokerClient, published: Mapping[PairKey, datetime]
 ) -> dict[PairKey, Waiting]:
     """The history of each pair in `published` (pair → its latest publication)."""
     ordered = sorted(published, key=lambda pair: (pair.provider, pair.consumer))
@@ -42,28 +42,32 @@ async def read_waiting(
 
 
 async def _batch(
-    client: BrokerClient, chunk: Sequence[PairKey], published: dict[PairKey, datetime]
+    client: BrokerClient, chunk: Sequence[PairKey], published: Mapping[PairKey, datetime]
 ) -> dict[PairKey, Waiting]:
     rows = (await client.matrix(chunk, MATRIX_LIMIT)).matrix
     # The limit keeps the newest publications: a full answer may have cut a pair's older ones.
     cut = len(rows) >= MATRIX_LIMIT
+    # Up to MATRIX_LIMIT rows: each pair's are picked out once, not scanned for per pair.
+    own = convert.rows_by_pair(rows)
     found: dict[PairKey, Waiting] = {}
     again = []
     for pair in chunk:
-        verified = any(row.verification_result for row in convert.rows_of(rows, pair))
+        mine = own.get(pair, [])
+        verified = any(row.verification_result for row in mine)
         if cut and not verified and len(chunk) > 1:
             again.append(pair)
         else:
-            found[pair] = _waiting(rows, pair, published[pair], complete=verified or not cut)
+            found[pair] = _waiting(mine, pair, published[pair], complete=verified or not cut)
     for single in await asyncio.gather(*(_batch(client, [pair], published) for pair in again)):
         found.update(single)
     return found
 
 
 def _waiting(
-    rows: Sequence[schema.MatrixRow], pair: PairKey, published: datetime, *, complete: bool
+    own: Sequence[schema.MatrixRow], pair: PairKey, published: datetime, *, complete: bool
 ) -> Waiting:
-    run = convert.waiting_run(rows, pair)
+    """`own`: the pair's rows of the matrix."""
+    run = convert.waiting_run(own, pair)
     first = run[-1].pact.links.get("self") if run else None
-    history = convert.to_history(rows, pair, published, complete)
+    history = convert.to_history(own, pair, published, complete)
     return Waiting(history, first.href if first else None)

@@ -43,11 +43,11 @@ from bot.domain.report import PairRow, Report, WebhookView
 from bot.domain.routes import Route, route_for, route_of
 from bot.domain.silences import Silence, silence_for, silence_of_webhook
 from bot.domain.unfired import dispatches
+from bot.duration import format_duration
 
 # What `bot.domain.alerts` is read through: its callers need not know the modules above.
 __all__ = [
     "KEEP_RESOLVED",
-    "NOT_KEPT",
     "RESOLVED",
     "Action",
     "Alert",
@@ -64,6 +64,7 @@ __all__ = [
     "acknowledge",
     "apply_silences",
     "evaluate",
+    "not_kept",
     "route_for",
     "silence_for",
     "silence_of_webhook",
@@ -94,6 +95,7 @@ class Step(StrEnum):
 class Rules:
     sustain: timedelta
     repeat: timedelta
+    keep: timedelta = KEEP_RESOLVED  # how long a resolved alert is kept (`retention.alerts`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +198,8 @@ def evaluate(
         actions += more
     # While the broker cannot be read, pair alerts are frozen: they do not remind either.
     state, reminders = _reminders(state, setup.rules, now, pairs_too=report is not None)
-    kept = tuple(
-        a for a in state.alerts if a.resolved_at is None or now - a.resolved_at < KEEP_RESOLVED
-    )
+    keep = setup.rules.keep
+    kept = tuple(a for a in state.alerts if a.resolved_at is None or now - a.resolved_at < keep)
     return replace(state, alerts=kept), actions + reminders
 
 
@@ -410,7 +411,10 @@ def _reminders(
     return state, actions
 
 
-NOT_KEPT = "this alert is no longer kept: it resolved more than a week ago"
+def not_kept(rules: Rules) -> str:
+    return f"this alert is no longer kept: it resolved more than {format_duration(rules.keep)} ago"
+
+
 RESOLVED = "this alert has resolved already"
 
 
@@ -421,7 +425,7 @@ def acknowledge(
     nothing changed."""
     alert = state.alert(alert_id)
     if alert is None:
-        return NOT_KEPT
+        return not_kept(rules)
     if not alert.firing:
         return RESOLVED
     if alert.acked_by == by and alert.acknowledged(now, rules):

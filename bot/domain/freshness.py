@@ -73,25 +73,21 @@ def assess(pair: PairRecord, rule: Rule, now: datetime) -> Freshness:
 
 
 def _assess_verified(latest: Verification, rule: Rule, now: datetime) -> Freshness:
+    # Asked of every verified pair at every reading: plain branches, no closure.
     age = now - latest.verified_at
-
-    def result(state: State, reason: str) -> Freshness:
-        return Freshness(state, reason, newest_verification=latest, verification_age=age)
-
     if rule.policy is Policy.AGE and age > rule.max_age:
         limit = format_duration(rule.max_age)
-        return result(
-            State.STALE, f"newest verification is {format_duration(age)} old (max {limit})"
-        )
-    if not latest.success:
-        return result(
-            State.FAILING, f"the latest pact's verification failed {format_duration(age)} ago"
-        )
-    if age <= rule.max_age:
-        return result(State.FRESH, f"verified {format_duration(age)} ago")
-    return result(
-        State.IDLE, f"verified {format_duration(age)} ago; nothing waits for verification"
-    )
+        state = State.STALE
+        reason = f"newest verification is {format_duration(age)} old (max {limit})"
+    elif not latest.success:
+        state = State.FAILING
+        reason = f"the latest pact's verification failed {format_duration(age)} ago"
+    elif age <= rule.max_age:
+        state, reason = State.FRESH, f"verified {format_duration(age)} ago"
+    else:
+        state = State.IDLE
+        reason = f"verified {format_duration(age)} ago; nothing waits for verification"
+    return Freshness(state, reason, latest, age)
 
 
 def _assess_waiting(pair: PairRecord, rule: Rule, now: datetime) -> Freshness:

@@ -5,6 +5,7 @@ Every surface (CLI table, `check`, the digest, App Home) renders this same repor
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -109,16 +110,22 @@ class Report:
     blind: tuple[Blind, ...] = ()  # what the credentials could not read
     # The canary webhooks (not among `webhooks`): what each asks about and last found.
     canaries: tuple[CanaryView, ...] = ()
-    # Each row's names, lower-cased once: `/pact status <name>` searches thousands of pairs.
-    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # Found at the first question and kept, as walking thousands of rows is long, but not at
+    # every reading, as most reports (one per alert evaluation) are never asked: each row's
+    # names lower-cased (`/pact status <name>` searches them), the rows in each state (a
+    # summary asks about every state), the problems (`check` and the digest ask again and
+    # again).
+    _names: tuple[str, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _counts: Counter[State] | None = field(default=None, init=False, repr=False, compare=False)
+    _problems: tuple[PairRow, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     # The rows waiting for a verification behind each webhook that triggers one, most urgent
     # first: what an incident lists, found once per report, not per alert evaluation.
     _waiting: Mapping[str, tuple[PairRow, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        names = tuple(f"{row.key.consumer}\n{row.key.provider}".lower() for row in self.rows)
-        object.__setattr__(self, "_names", names)
         waiting: dict[str, list[PairRow]] = {}
         for row in self.rows:
             if row.record.awaits_verification:
@@ -138,7 +145,11 @@ class Report:
         wanted = text.strip().lower()
         if not wanted:
             return list(self.rows)
-        return [row for row, names in zip(self.rows, self._names, strict=True) if wanted in names]
+        names = self._names
+        if names is None:
+            names = tuple(f"{row.key.consumer}\n{row.key.provider}".lower() for row in self.rows)
+            object.__setattr__(self, "_names", names)
+        return [row for row, found in zip(self.rows, names, strict=True) if wanted in found]
 
     def covered(self, scope: Scope) -> list[PairRow]:
         """The rows of the pairs a webhook with `scope` fires for."""
@@ -146,10 +157,18 @@ class Report:
 
     @property
     def problems(self) -> tuple[PairRow, ...]:
-        return tuple(row for row in self.rows if row.state.is_problem)
+        problems = self._problems
+        if problems is None:
+            problems = tuple(row for row in self.rows if row.state.is_problem)
+            object.__setattr__(self, "_problems", problems)
+        return problems
 
     def count(self, state: State) -> int:
-        return sum(1 for row in self.rows if row.state is state)
+        counts = self._counts
+        if counts is None:
+            counts = Counter(row.state for row in self.rows)
+            object.__setattr__(self, "_counts", counts)
+        return counts[state]
 
     @property
     def notes(self) -> list[str]:
@@ -218,29 +237,51 @@ def build_report(
         for webhook in snapshot.webhooks
         if webhook.uuid not in asked
     )
-    labelled = snapshot.labelled
-    blind_coverage = coverage_unknown(snapshot.blind)
     verifying = [view for view in views if view.webhook.triggers_verification]
+    rows = _rows(snapshot, rule_for, now, verifying, coverage_unknown(snapshot.blind))
+    return Report(snapshot.taken_at, rows, views, snapshot.labelled, snapshot.blind, asking)
+
+
+def _rows(
+    snapshot: Snapshot,
+    rule_for: Callable[[PairKey], Rule],
+    now: datetime,
+    verifying: Sequence[WebhookView],
+    blind_coverage: bool,
+) -> tuple[PairRow, ...]:
+    """Every pair's row, most urgent first: by state, then longest waiting (or oldest
+    verification) first, then by the names."""
+    labelled = snapshot.labelled
     # Most webhooks name their provider: only those of the pair's provider (and the unscoped
-    # ones) need asking, not every webhook for every pair.
-    by_provider: dict[str, tuple[WebhookView, ...]] = {}
-    rows = []
-    for record in snapshot.pairs:
-        rule = rule_for(record.key)
-        provider = record.key.provider
-        if provider not in by_provider:
-            by_provider[provider] = tuple(
-                view for view in verifying if view.webhook.scope.provider in (None, provider)
+    # ones) need asking, not every webhook for every pair; and when each of those covers every
+    # pair of the provider, none needs asking.
+    by_provider: dict[str, tuple[tuple[WebhookView, ...], bool]] = {}
+    ranked = []
+    for index, record in enumerate(snapshot.pairs):
+        key = record.key
+        found = by_provider.get(key.provider)
+        if found is None:
+            views_of = tuple(
+                view for view in verifying if view.webhook.scope.provider in (None, key.provider)
             )
-        covering = tuple(
-            view
-            for view in by_provider[provider]
-            if view.webhook.scope.covers(record.key, labelled)
+            whole = all(_any_consumer(view.webhook.scope) for view in views_of)
+            found = by_provider[key.provider] = (views_of, whole)
+        views_of, whole = found
+        covering = (
+            views_of
+            if whole
+            else tuple(view for view in views_of if view.webhook.scope.covers(key, labelled))
         )
-        unseen = not covering and blind_coverage
-        rows.append(PairRow(record, rule, assess(record, rule, now), covering, unseen))
-    rows.sort(key=_urgency)
-    return Report(snapshot.taken_at, tuple(rows), views, labelled, snapshot.blind, asking)
+        rule = rule_for(key)
+        freshness = assess(record, rule, now)
+        row = PairRow(record, rule, freshness, covering, not covering and blind_coverage)
+        waited = freshness.waited or freshness.verification_age or timedelta(0)
+        # Sorted on plain values, the names and not the PairKey (thousands of ties compared in
+        # C); the index keeps equals in the snapshot's order, and rows are never compared.
+        seconds = -waited.total_seconds()
+        ranked.append((freshness.state.urgency, seconds, key.consumer, key.provider, index, row))
+    ranked.sort()
+    return tuple(entry[-1] for entry in ranked)
 
 
 def _health_of(
@@ -301,7 +342,6 @@ def _early_sign(
     return found.since if found else None
 
 
-def _urgency(row: PairRow) -> tuple[int, float, PairKey]:
-    freshness = row.freshness
-    waited = freshness.waited or freshness.verification_age or timedelta(0)
-    return (row.state.urgency, -waited.total_seconds(), row.key)
+def _any_consumer(scope: Scope) -> bool:
+    """Whether a scope that names a pair's provider (or none) covers every pair of it."""
+    return scope.consumer is None and scope.consumer_label is None and scope.provider_label is None

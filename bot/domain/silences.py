@@ -28,7 +28,9 @@ class Silence:
         return self.in_force(now) and self.names(pair)
 
     def in_force(self, now: datetime) -> bool:
-        return self.starts_at <= now < self.ends_at
+        # Not `starts_at <= now`: a silence holds from the moment it is set, and a decision is
+        # dated at its reading's time, which a read under way when it was set comes before.
+        return now < self.ends_at
 
     def names(self, pair: PairKey) -> bool:
         """Whether `pair` is what this silence is of, whenever it is in force."""

@@ -91,6 +91,12 @@ class GitHubClient:
                 f"cannot reach GitHub at {self._base_url}: {transport_failure(error)}; "
                 "check GITHUB_API_URL and the network"
             ) from None
+        except httpx.TooManyRedirects:
+            # Not a TransportError: httpx gives up after 20 redirects, a loop of a proxy's.
+            raise GitHubError(
+                f"GitHub's answer for {repo}'s workflow runs redirects in a loop: a proxy or "
+                f"login page is in the way; check GITHUB_API_URL ({self._base_url})"
+            ) from None
         if answer.gave_up:
             raise _gave_up(answer, repo)
         refusal = _refusal(answer.response, repo)

@@ -8,7 +8,7 @@ and one that finds the claim run out finishes them instead of deciding again.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -91,6 +91,10 @@ def load_alerts(found: Document | None) -> AlertRecord:
 
 class SilenceRecord(_Record):
     silences: tuple[Silence, ...] = ()
+
+    def kept(self, now: datetime, keep: timedelta) -> list[Silence]:
+        """The silences in force or ended less than `keep` ago (`retention.silences`)."""
+        return [silence for silence in self.silences if now - silence.ends_at < keep]
 
     def dump(self) -> Json:
         return self.model_dump(mode="json")

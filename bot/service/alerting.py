@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from bot.config import Config
 from bot.domain.alerts import (
-    NOT_KEPT,
     RESOLVED,
     Action,
     AlertState,
@@ -26,6 +25,7 @@ from bot.domain.alerts import (
     acknowledge,
     apply_silences,
     evaluate,
+    not_kept,
     route_for,
     silence_for,
     silence_of_webhook,
@@ -83,7 +83,9 @@ class Alerter:
         if self._default is None:
             log.warning("alerts are off: pactbot.yml sets no digest.channel and no routes")
         self._oncall = config.access.oncall_usergroups
-        self._rules = Rules(config.alerts.sustain, config.alerts.repeat_interval)
+        alerts = config.alerts
+        self._rules = Rules(alerts.sustain, alerts.repeat_interval, config.retention.alerts)
+        self._retention = config.retention
         self._monitor = monitor
         self._store = store
         self._clock = clock
@@ -122,12 +124,16 @@ class Alerter:
             shared = groups if shared is None else shared & groups
         return tuple(sorted(shared)) if shared is not None else self._oncall
 
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
     async def state(self) -> AlertState:
         self.seen = load_alerts(await self._store.get(ALERTS)).state
         return self.seen
 
     async def silences(self) -> list[Silence]:
-        """The silences in force; ended ones are dropped at the next change."""
+        """The silences in force; ended ones are kept for `retention.silences`."""
         now = self._clock()
         found = load_silences(await self._store.get(SILENCES))
         return [silence for silence in found.silences if silence.ends_at > now]
@@ -203,7 +209,7 @@ class Alerter:
         why not."""
         alert = (await self.state()).alert(alert_id)
         if alert is None:
-            return NOT_KEPT
+            return not_kept(self._rules)
         if not alert.firing:
             return RESOLVED
         now = self._clock()
@@ -239,12 +245,12 @@ class Alerter:
         now = self._clock()
         for _ in range(_TRIES):
             found = await self._store.get(SILENCES)
-            kept = [s for s in load_silences(found).silences if s.ends_at > now]
-            added = add(kept)
+            kept = load_silences(found).kept(now, self._retention.silences)
+            added = add([s for s in kept if s.ends_at > now])
             silences = [s for s in kept if s.id != drop] + added
             value = SilenceRecord(silences=tuple(silences)).dump()
             if await self._store.put(SILENCES, value, expected=found.version if found else None):
-                await self._show_silences(silences)
+                await self._show_silences([s for s in silences if s.ends_at > now])
                 return added
         raise PactbotError("the silences kept changing under this replica; try again")
 

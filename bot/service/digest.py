@@ -30,6 +30,8 @@ from bot.store import Document, Json, Store
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = timedelta(minutes=30)
+# Each day's record, `digest:<channel>:<day>`: claimed, posted where, replies still to send.
+DIGESTS = "digest:"
 _STALE_CLAIM = timedelta(minutes=10)
 
 
@@ -73,7 +75,7 @@ class DigestPoster:
         if self._config is None:
             return Outcome("no digest channel is configured (digest.channel in pactbot.yml)")
         day, channel = self.today(), self._config.channel
-        key = f"digest:{channel}:{day.isoformat()}"
+        key = f"{DIGESTS}{channel}:{day.isoformat()}"
         claimed = await self._claim(key)
         if claimed is None:
             return Outcome("already posted or being posted")

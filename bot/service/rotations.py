@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.blocks import mrkdwn
 from bot.blocks.limits import Message
@@ -44,13 +45,17 @@ from bot.github.client import GitHubClient
 from bot.service.canaries import Canaries
 from bot.service.monitor import Monitor
 from bot.service.poster import SlackPoster
-from bot.service.rotation_records import AUDIT, ROTATIONS, load_rotations
+from bot.service.rotation_records import AUDIT, ROTATIONS, Line, load_rotations
 from bot.service.runner import RecentTest, WebhookRunner
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 _TRIES = 5
+# A replica saying a rotation's line holds it this long; the leader says a line left unsaid
+# this long after its move (its replica died, or Slack failed).
+_SAYING_FOR = timedelta(minutes=1)
+_LEFT_AFTER = timedelta(minutes=1)
 # How long /pact status may show past rotations as last read.
 _ROTATED_FOR = timedelta(seconds=30)
 GONE = "this rotation is over (or was never kept): `/pact rotate` starts one"
@@ -157,10 +162,12 @@ class Rotations:
             await self._write(rotation.id, lambda _: None)  # no message: nothing to press
             raise
         shown = await self._write(
-            rotation.id, lambda current: replace(current, channel=posted.channel, ts=posted.ts)
+            rotation.id,
+            lambda current: replace(current, channel=posted.channel, ts=posted.ts),
+            say="started the rotation",
         )
         shown = shown or replace(rotation, channel=posted.channel, ts=posted.ts)
-        await self._record(shown, "started the rotation")
+        await self._say(rotation.id)
         return Started(shown, new=True)
 
     async def press(self, rotation_id: str, stage: int, press: Press, by: str) -> str | None:
@@ -250,10 +257,13 @@ class Rotations:
         return RunSeen(self._clock(), run.html_url, run.display_title, status, run.conclusion)
 
     async def watch(self) -> None:
-        """The leader's look at the rotations that wait for something: the provider's run the
-        re-test started, and the pairs the outage held up."""
+        """The leader's look at the rotations that wait for something: lines a replica left
+        unsaid, the provider's run the re-test started, and the pairs the outage held up."""
         now = self._clock()
         book = load_rotations(await self._store.get(ROTATIONS))
+        left = {line.rotation for line in book.lines if now - line.at >= _LEFT_AFTER}
+        for rotation_id in sorted(left):
+            await self._say(rotation_id)
         for rotation in book.open:
             if self._github is not None and rotation.awaits_run(now):
                 await self._follow_run(self._github, rotation)
@@ -333,22 +343,26 @@ class Rotations:
             if not isinstance(decided, Moved):
                 return decided
             moved = decided.rotation
+            now = self._clock()
+            book = book.with_rotation(moved, now).with_line(_line(moved, decided.said, now))
             written = await self._store.put(
-                ROTATIONS,
-                book.with_rotation(moved, self._clock()).dump(),
-                expected=found.version if found else None,
+                ROTATIONS, book.dump(), expected=found.version if found else None
             )
             if written is not None:
                 self._rotated = None  # a finished rotation shows at once
                 await self._show(moved)
-                await self._record(moved, decided.said)
+                await self._say(moved.id)
                 return None
         raise PactbotError("the rotation kept changing under this replica; try again")
 
     async def _write(
-        self, rotation_id: str, change: Callable[[Rotation], Rotation | None]
+        self,
+        rotation_id: str,
+        change: Callable[[Rotation], Rotation | None],
+        say: str | None = None,
     ) -> Rotation | None:
-        """Write what `change` makes of the rotation (None: drop it); the rotation written."""
+        """Write what `change` makes of the rotation (None: drop it), with the line `say` to
+        say of it; the rotation written."""
         for _ in range(_TRIES):
             found = await self._store.get(ROTATIONS)
             book = load_rotations(found)
@@ -356,42 +370,94 @@ class Rotations:
             if current is None:
                 return None
             changed = change(current)
-            new = (
-                book.without(rotation_id)
-                if changed is None
-                else book.with_rotation(changed, self._clock())
-            )
+            now = self._clock()
+            new = book.without(rotation_id) if changed is None else book.with_rotation(changed, now)
+            if changed is not None and say is not None:
+                new = new.with_line(_line(changed, say, now))
             expected = found.version if found else None
             if await self._store.put(ROTATIONS, new.dump(), expected=expected) is not None:
                 return changed
         raise PactbotError("the rotation kept changing under this replica; try again")
 
-    async def _record(self, rotation: Rotation, said: str) -> None:
-        """Into the audit log, then the message's thread: who did what, when."""
-        now, by = self._clock(), rotation.moved_by or rotation.started_by
-        entry = {
-            "rotation": rotation.id,
-            "webhook": rotation.webhook,
-            "stage": int(rotation.stage),
-            "outcome": rotation.outcome.value,
-            "by": by,
-            "at": now.isoformat(),
-            "what": said,
-        }
-        if rotation.duration is not None:
-            entry["duration_seconds"] = int(rotation.duration.total_seconds())
-        try:
-            await self._store.append_audit(AUDIT, entry)
-        except StoreUnavailable as error:  # the move itself is written: say so, not "failed"
-            log.error("rotation %s: %s, but not in the audit log: %s", rotation.id, said, error)
-        if rotation.ts is None:
-            return
-        try:
-            await self._poster.post(
-                rotation.channel, build_rotation_note(by, said, now), thread_ts=rotation.ts
+    async def _say(self, rotation_id: str) -> None:
+        """Say the lines the moves of `rotation_id` still have to say, oldest first. A line
+        another replica holds is its to say (or, if it died, the leader's next `watch`): the
+        lines after it do not wait for it. Slack failing stops the rest until then."""
+        seen: set[str] = set()
+        while True:  # read again after each: a move made meanwhile may have added one
+            book, now = load_rotations(await self._store.get(ROTATIONS)), self._clock()
+            line = next(
+                (
+                    line
+                    for line in book.lines
+                    if line.rotation == rotation_id
+                    and line.id not in seen
+                    and (line.until is None or line.until <= now)
+                ),
+                None,
             )
-        except SlackError as error:
-            log.error("rotation %s: cannot write its thread: %s", rotation.id, error)
+            if line is None:
+                return
+            seen.add(line.id)
+            if not await self._say_line(line.id):
+                return
+
+    async def _say_line(self, line_id: str) -> bool:
+        """Into the audit log, then the message's thread: who did what, when. Whether it is
+        said (or was, by another replica)."""
+        now = self._clock()
+        for _ in range(_TRIES):
+            found = await self._store.get(ROTATIONS)
+            book = load_rotations(found)
+            line = book.line(line_id)
+            if line is None:
+                return True
+            if line.until is not None and now < line.until:
+                return False  # another replica is saying it
+            claimed = line.model_copy(update={"tried": True, "until": now + _SAYING_FOR})
+            expected = found.version if found else None
+            if await self._store.put(ROTATIONS, book.with_line(claimed).dump(), expected=expected):
+                break
+        else:
+            return False
+        if not line.tried:
+            try:
+                await self._store.append_audit(AUDIT, line.audit)
+            except StoreUnavailable as error:  # the move itself is written: say so, not "failed"
+                log.error(
+                    "rotation %s: %s, but not in the audit log: %s", line.rotation, line.said, error
+                )
+        if line.thread_ts is not None:
+            try:
+                await self._post_line(line)
+            except SlackError as error:
+                log.error("rotation %s: cannot write its thread yet: %s", line.rotation, error)
+                return False
+        await self._drop_line(line_id)
+        return True
+
+    async def _post_line(self, line: Line) -> None:
+        assert line.thread_ts is not None
+        # Said before by a process that died, or whose answer was lost?
+        if line.tried and await self._poster.find(
+            line.channel, line.id, line.at, thread_ts=line.thread_ts
+        ):
+            return
+        note = build_rotation_note(line.by, line.said, line.at)
+        await self._poster.post(line.channel, note, thread_ts=line.thread_ts, mark=line.id)
+
+    async def _drop_line(self, line_id: str) -> None:
+        for _ in range(_TRIES):
+            found = await self._store.get(ROTATIONS)
+            book = load_rotations(found)
+            if book.line(line_id) is None:
+                return
+            expected = found.version if found else None
+            if await self._store.put(
+                ROTATIONS, book.without_line(line_id).dump(), expected=expected
+            ):
+                return
+        log.error("rotation line %s: said, but still kept: the rotations kept changing", line_id)
 
     async def _show(self, rotation: Rotation) -> None:
         if rotation.ts is None:
@@ -433,3 +499,29 @@ class Rotations:
         except BrokerError:
             return None
         return report.covered(rotation.scope)
+
+
+def _line(rotation: Rotation, said: str, at: datetime) -> Line:
+    """What the move that left `rotation` as it is, at `at`, has to say: `said`, by whom."""
+    by = rotation.moved_by or rotation.started_by
+    audit: dict[str, Any] = {
+        "rotation": rotation.id,
+        "webhook": rotation.webhook,
+        "stage": int(rotation.stage),
+        "outcome": rotation.outcome.value,
+        "by": by,
+        "at": at.isoformat(),
+        "what": said,
+    }
+    if rotation.duration is not None:
+        audit["duration_seconds"] = int(rotation.duration.total_seconds())
+    return Line(
+        id=f"{rotation.id}-{uuid.uuid4().hex[:8]}",
+        rotation=rotation.id,
+        audit=audit,
+        by=by,
+        said=said,
+        at=at,
+        channel=rotation.channel,
+        thread_ts=rotation.ts,
+    )

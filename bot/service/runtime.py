@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broker.client import BrokerClient, Timeouts
+from bot.broker.dashboard import Dashboard
 from bot.config import Config
 from bot.domain.canary import CanaryState
 from bot.domain.report import Report
@@ -28,11 +29,13 @@ from bot.github.client import GitHubClient
 from bot.reader import read_report
 from bot.service.alerting import Alerter
 from bot.service.canaries import CANARIES, Canaries, canary_states
+from bot.service.collector import collect_read
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
 from bot.service.metrics import MeteredTransport, Metrics
 from bot.service.monitor import Monitor
 from bot.service.poster import SlackPoster
+from bot.service.retention import Sweeper
 from bot.service.rotations import Rotations
 from bot.service.runner import PASSED, WebhookRunner, passed_tests
 from bot.service.scheduler import Scheduler
@@ -127,6 +130,7 @@ async def assemble(
         alerter=services.alerter,
         rotations=services.rotations,
         canaries=canaries,
+        sweeper=Sweeper(config.retention, store, clock),
         read_every=READ_EVERY,
         check_every=config.alerts.check_interval,
     )
@@ -163,11 +167,22 @@ def _services(
     """What the listeners and the scheduler share: the monitor, the posting, the alerts, the
     digest and the rotations."""
 
+    dashboard = Dashboard()  # every read converts only what changed since the last one
+
     async def read(now: datetime) -> Report:
         tests, found = await _what_tests_found(store)
-        return await read_report(
-            client, config, now=now, github_api_url=github_api_url, tests=tests, canaries=found
-        )
+        try:
+            return await read_report(
+                client,
+                config,
+                now=now,
+                github_api_url=github_api_url,
+                tests=tests,
+                canaries=found,
+                dashboard=dashboard,
+            )
+        finally:
+            collect_read()
 
     monitor = Monitor(read, clock, READ_EVERY)
     poster = SlackPoster(web_client, health, metrics, clock, sleep)

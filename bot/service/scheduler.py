@@ -27,6 +27,7 @@ from bot.service.canaries import TICK, Canaries
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
 from bot.service.monitor import Monitor
+from bot.service.retention import SWEEP_EVERY, Sweeper, Swept
 from bot.service.rotations import Rotations
 from bot.store import Store
 
@@ -72,6 +73,7 @@ class Scheduler:
         alerter: Alerter,
         rotations: Rotations,
         canaries: Canaries,
+        sweeper: Sweeper,
         read_every: timedelta,
         check_every: timedelta,
     ) -> None:
@@ -86,6 +88,7 @@ class Scheduler:
         self._alerter = alerter
         self._rotations = rotations
         self._canaries = canaries
+        self._sweeper = sweeper
         self._read_every = read_every
         self._check_every = check_every
         self._lease_every, self._lease_ttl = lease_timing(check_every)
@@ -150,6 +153,17 @@ class Scheduler:
         except PactbotError as error:
             log.error("the rotations' watch failed: %s", error)
 
+    async def sweep(self) -> Swept | None:
+        """The leader removes from the store what is past its retention; what went."""
+        if not self.leader:
+            return None
+        try:
+            return await self._sweeper.sweep()
+        except StoreUnavailable as error:
+            self._health.record("store", False, str(error))
+            log.error("the retention sweep is skipped, the store is unavailable: %s", error)
+            return None
+
     async def run_canaries(self) -> None:
         """The leader runs each canary whose time has come; a verdict that changed is judged
         at once, so that a dead token's incident does not wait for the next evaluation."""
@@ -209,6 +223,7 @@ class Scheduler:
             (self.evaluate_alerts, self._check_every),
             (self.watch_rotations, ROTATIONS_WATCH_EVERY),
             (self.run_canaries, TICK),
+            (self.sweep, SWEEP_EVERY),
         ]
         for job, interval in every:
             jobs.add_job(job, "interval", seconds=interval.total_seconds(), next_run_time=now)

@@ -110,8 +110,9 @@ def _method(request: HttpRequest) -> str:
 
 def _retry_after(response: HttpResponse) -> float:
     for name, values in response.headers.items():
-        if name.lower() == "retry-after" and values and str(values[0]).strip().isdigit():
-            return float(values[0])
+        value = str(values[0]).strip() if values else ""
+        if name.lower() == "retry-after" and value.isascii() and value.isdigit():
+            return float(value)
     return 1.0
 
 

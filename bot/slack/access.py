@@ -2,7 +2,8 @@
 
 Membership comes from Slack (`usergroups.list` to turn handles into ids, `usergroups.users.list`
 for the members) and is cached in the store for a few minutes, so replicas share it and a
-click does not wait on Slack. When Slack cannot answer and nothing is cached, the answer is no.
+click does not wait on Slack. When Slack cannot answer and nothing is cached, the answer is no;
+when the store cannot, the person is told so.
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ class Authoriser:
         return not self._config.channels or channel_id in self._config.channels
 
     async def may_operate(self, user_id: str, groups: Sequence[str] | None = None) -> bool:
-        """Whether `user_id` is an admin or in one of `groups` (default: the on-call groups)."""
+        """Whether `user_id` is an admin or in one of `groups` (default: the on-call groups).
+        Raises `StoreUnavailable`: the press can do nothing without the store anyway, and the
+        person must hear that, not that they may not."""
         if user_id in self._config.admins:
             return True
         try:
             return user_id in await self._members(self._groups(groups))
-        except (SlackError, StoreUnavailable) as error:
+        except SlackError as error:
             log.warning("cannot check on-call membership of %s (refusing): %s", user_id, error)
             return False
 

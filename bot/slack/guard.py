@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from bot.blocks.help import build_refusal
+from bot.blocks.help import build_notice, build_refusal
+from bot.errors import StoreUnavailable
 from bot.slack.replies import Reply
 from bot.slack.services import Services
 
@@ -28,8 +29,13 @@ async def operator(
     """Whether the person is an admin or in `groups` (default: the on-call groups); if not,
     tell them who may be `doing` it."""
     # Membership may take Slack calls with retries and waits: never before the ack.
-    if await services.authoriser.may_operate(reply.user, groups):
-        return True
+    try:
+        if await services.authoriser.may_operate(reply.user, groups):
+            return True
+    except StoreUnavailable as error:
+        log.error("%s cannot %s: %s", reply.user, doing, error)
+        await reply.say(build_notice(error.said))
+        return False
     log.warning("%s may not %s: not on call or admin", reply.user, doing)
     who = await services.authoriser.who_may(groups)
     await reply.say(build_refusal(f"Only {who} may {doing}."))

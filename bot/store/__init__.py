@@ -42,6 +42,12 @@ class Store(Protocol):
         got there first: the caller reads again and decides again.
         """
 
+    async def keys(self, prefix: str) -> list[str]:
+        """The keys of the documents whose key starts with `prefix`."""
+
+    async def delete(self, key: str) -> None:
+        """Remove the document at `key`, if there is one."""
+
     async def set_if_absent(self, key: str, value: Json, ttl: timedelta) -> bool:
         """Claim `key` for `ttl`: True for the one caller that set it, False if it was held."""
 
@@ -59,7 +65,12 @@ class Store(Protocol):
         """Give the lease up, if `holder` has it."""
 
     async def append_audit(self, stream: str, entry: Json) -> None:
-        """Append `entry` to the audit log `stream`; entries are never changed or removed."""
+        """Append `entry` to the audit log `stream`: an object whose `at` is when it happened,
+        in ISO 8601 UTC, appended in time order. Entries are never changed, and removed only by
+        `trim_audit` once older than the retention."""
+
+    async def trim_audit(self, stream: str, before: datetime) -> int:
+        """Remove the oldest entries of `stream`, those `at` before `before`; how many went."""
 
     async def audit(self, stream: str, limit: int = 100) -> list[Json]:
         """The last `limit` entries of `stream`, oldest first."""

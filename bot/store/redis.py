@@ -39,6 +39,23 @@ redis.call('HSET', KEYS[1], 'value', ARGV[2], 'version', new)
 return new
 """
 
+# KEYS[1] audit list; ARGV: the cutoff, an ISO 8601 UTC time. Entries are appended in time
+# order, so the old ones are at the head; an entry without a readable `at` is kept, and keeps
+# those after it. Returns how many went.
+_TRIM = """
+local removed = 0
+while true do
+  local head = redis.call('LINDEX', KEYS[1], 0)
+  if not head then break end
+  local ok, entry = pcall(cjson.decode, head)
+  if not (ok and type(entry) == 'table' and type(entry['at']) == 'string') then break end
+  if entry['at'] >= ARGV[1] then break end
+  redis.call('LPOP', KEYS[1])
+  removed = removed + 1
+end
+return removed
+"""
+
 # KEYS[1] value; ARGV: value, deadline, now, physical ttl (ms). Returns 1 if claimed.
 _CLAIM = """
 local deadline = redis.call('HGET', KEYS[1], 'expires_at')
@@ -87,11 +104,13 @@ class RedisStore:
         self._prefix = prefix
         self._clock = clock
         self._url = _describe(client)
+        self._closed = False
         self._put = client.register_script(_PUT)
         self._claim = client.register_script(_CLAIM)
         self._set = client.register_script(_SET)
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
+        self._trim = client.register_script(_TRIM)
 
     @property
     def url(self) -> str:
@@ -122,6 +141,19 @@ class RedisStore:
         with self._answering():
             version = await self._put(keys=[self._key("doc", key)], args=args)
         return Document(json.loads(text), int(version)) if version else None
+
+    async def keys(self, prefix: str) -> list[str]:
+        """The keys of the documents whose key starts with `prefix`."""
+        start = self._key("doc", "")
+        pattern = _glob_escaped(start + prefix) + "*"
+        with self._answering():
+            found = [key async for key in self._redis.scan_iter(match=pattern, count=1000)]
+        return sorted(key.decode()[len(start) :] for key in found)
+
+    async def delete(self, key: str) -> None:
+        """Remove the document at `key`, if there is one."""
+        with self._answering():
+            await self._redis.delete(self._key("doc", key))
 
     async def set_if_absent(self, key: str, value: Json, ttl: timedelta) -> bool:
         """Claim `key` for `ttl`: True for the one caller that set it, False if it was held."""
@@ -163,6 +195,12 @@ class RedisStore:
         with self._answering():
             await self._redis.rpush(self._key("audit", stream), text)
 
+    async def trim_audit(self, stream: str, before: datetime) -> int:
+        """Remove the oldest entries of `stream`, those `at` before `before`; how many went."""
+        cutoff = before.astimezone(UTC).isoformat()
+        with self._answering():
+            return int(await self._trim(keys=[self._key("audit", stream)], args=[cutoff]))
+
     async def audit(self, stream: str, limit: int = 100) -> list[Json]:
         """The last `limit` entries of `stream`, oldest first."""
         if limit <= 0:
@@ -177,7 +215,9 @@ class RedisStore:
             await self._redis.ping()
 
     async def close(self) -> None:
-        """Close the client and its connections."""
+        """Close the client and its connections; the store cannot be used afterwards (a call
+        still under way at shutdown must not open a connection that nobody closes)."""
+        self._closed = True
         await self._redis.aclose()
 
     # -- plumbing --------------------------------------------------------------------------------
@@ -190,10 +230,17 @@ class RedisStore:
 
     @contextmanager
     def _answering(self) -> Iterator[None]:
+        if self._closed:
+            raise StoreUnavailable(f"the Redis store at {self._url} has been closed")
         try:
             yield
         except RedisError as error:
             raise StoreUnavailable(f"cannot use the Redis store at {self._url}: {error}") from None
+
+
+def _glob_escaped(text: str) -> str:
+    """`text` matched literally by SCAN's MATCH pattern."""
+    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
 
 
 def _describe(client: redis.asyncio.Redis) -> str:

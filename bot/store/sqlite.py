@@ -58,6 +58,17 @@ SELECT entry FROM (SELECT id, entry FROM audit WHERE stream = ? ORDER BY id DESC
 ORDER BY id
 """
 
+# ?1 stream, ?2 cutoff. As in Redis: the entries at the head older than the cutoff go; the
+# first without a readable `at`, or not older, stops it.
+_TRIM = """
+DELETE FROM audit WHERE stream = ?1 AND id < coalesce(
+    (SELECT min(id) FROM audit
+     WHERE stream = ?1 AND NOT coalesce(json_type(entry, '$.at') = 'text'
+                                        AND json_extract(entry, '$.at') < ?2, 0)),
+    9223372036854775807
+)
+"""
+
 
 class SqliteStore:
     """A `Store` in one SQLite file; several prefixes may share the file."""
@@ -109,6 +120,19 @@ class SqliteStore:
         changed = await self._write(lambda db: db.execute(sql, params).rowcount)
         return Document(json.loads(text), (expected or 0) + 1) if changed else None
 
+    async def keys(self, prefix: str) -> list[str]:
+        """The keys of the documents whose key starts with `prefix`."""
+        start = self._prefix + prefix
+        sql = "SELECT key FROM documents WHERE substr(key, 1, ?) = ? ORDER BY key"
+        params = (len(start), start)
+        rows: list[tuple[str]] = await self._run(lambda db: db.execute(sql, params).fetchall())
+        return [key[len(self._prefix) :] for (key,) in rows]
+
+    async def delete(self, key: str) -> None:
+        """Remove the document at `key`, if there is one."""
+        sql = "DELETE FROM documents WHERE key = ?"
+        await self._write(lambda db: db.execute(sql, (self._prefix + key,)))
+
     async def set_if_absent(self, key: str, value: Json, ttl: timedelta) -> bool:
         """Claim `key` for `ttl`: True for the one caller that set it, False if it was held."""
         now = self._now()
@@ -143,6 +167,12 @@ class SqliteStore:
         sql = "INSERT INTO audit (stream, entry) VALUES (?, ?)"
         params = (self._prefix + stream, _encode(entry))
         await self._write(lambda db: db.execute(sql, params))
+
+    async def trim_audit(self, stream: str, before: datetime) -> int:
+        """Remove the oldest entries of `stream`, those `at` before `before`; how many went."""
+        params = (self._prefix + stream, before.astimezone(UTC).isoformat())
+        removed: int = await self._write(lambda db: db.execute(_TRIM, params).rowcount)
+        return removed
 
     async def audit(self, stream: str, limit: int = 100) -> list[Json]:
         """The last `limit` entries of `stream`, oldest first."""

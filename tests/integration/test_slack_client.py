@@ -86,6 +86,18 @@ async def test_a_rate_limited_post_is_sent_again_after_the_wait_slack_asks_for(
     assert sleeps.waits == [2.0]
 
 
+@pytest.mark.parametrize("said", ["²", "soon", "-1"])
+async def test_a_retry_after_that_is_no_number_of_seconds_waits_a_second(
+    client: MeteredWebClient, slack: SampleSlack, sleeps: Sleeps, said: str
+) -> None:
+    slack.fail_next("chat.postMessage", error="ratelimited", headers={"Retry-After": said})
+
+    await client.chat_postMessage(channel=CHANNEL, text="Hi")
+
+    assert len(slack.in_channel(CHANNEL)) == 1
+    assert sleeps.waits == [1.0]
+
+
 async def test_a_post_that_could_not_connect_is_tried_again_as_nothing_was_sent(
     sleeps: Sleeps,
 ) -> None:

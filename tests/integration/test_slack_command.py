@@ -393,5 +393,6 @@ async def test_a_store_that_cannot_be_written_is_said_and_runs_no_test(
         acked(await bot.command("test orders-api", user=ADMIN))  # admins need no store to act
         [answer] = await bot.slack.wait_for("respond")
 
-    assert "The webhook Test cannot start: cannot use the Redis store" in texts(answer.body)
+    said = texts(answer.body)
+    assert "The webhook Test cannot start: pactbot cannot reach its store; try again" in said
     assert broker.count("/execute$") == 0

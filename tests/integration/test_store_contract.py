@@ -280,6 +280,64 @@ async def test_an_audit_stream_never_written_is_empty_and_streams_are_separate(
     assert await store.audit("rotation") == ["rotated"]
 
 
+async def test_trimming_removes_the_entries_older_than_the_cutoff_and_keeps_the_rest(
+    store: Store,
+) -> None:
+    for days in (400, 366, 365, 10, 0):
+        at = (NOW - timedelta(days=days)).isoformat()
+        await store.append_audit("rotations", {"at": at, "days": days})
+    await store.append_audit("silences", {"at": (NOW - timedelta(days=400)).isoformat()})
+
+    assert await store.trim_audit("rotations", NOW - timedelta(days=365)) == 2
+    assert [entry["days"] for entry in await store.audit("rotations")] == [365, 10, 0]
+    assert await store.trim_audit("rotations", NOW - timedelta(days=365)) == 0  # idempotent
+    assert len(await store.audit("silences")) == 1  # another stream is its own
+    assert await store.trim_audit("never-written", NOW) == 0
+
+
+async def test_an_entry_without_a_time_is_never_trimmed_nor_what_follows_it(store: Store) -> None:
+    old = (NOW - timedelta(days=400)).isoformat()
+    await store.append_audit("rotations", {"at": old, "n": 1})
+    await store.append_audit("rotations", "a note with no time")
+    await store.append_audit("rotations", {"at": old, "n": 3})
+
+    assert await store.trim_audit("rotations", NOW) == 1
+    assert await store.audit("rotations") == ["a note with no time", {"at": old, "n": 3}]
+
+
+# -- listing and removing documents ------------------------------------------------------------
+
+
+async def test_documents_are_listed_by_prefix_and_removed_one_by_one(stores: OpenStore) -> None:
+    store, neighbour = stores(), stores(prefix="neighbour:")
+    for key in ("digest:C1:2026-11-01", "digest:C1:2026-11-02", "digest:C[2]*:2026-11-01"):
+        await store.put(key, {"state": "posted"}, expected=None)
+    await store.put("alerts", {}, expected=None)
+    await neighbour.put("digest:C1:2026-10-01", {}, expected=None)
+
+    assert await store.keys("digest:C1:") == ["digest:C1:2026-11-01", "digest:C1:2026-11-02"]
+    assert await store.keys("digest:C[2]*") == ["digest:C[2]*:2026-11-01"]  # taken literally
+
+    await store.delete("digest:C1:2026-11-01")
+    await store.delete("digest:C1:2026-11-01")  # gone already: nothing to do
+
+    assert await store.keys("digest:") == ["digest:C1:2026-11-02", "digest:C[2]*:2026-11-01"]
+    assert await store.get("digest:C1:2026-11-01") is None
+    assert await store.put("digest:C1:2026-11-01", "again", expected=None) == Document("again", 1)
+    assert await neighbour.keys("digest:") == ["digest:C1:2026-10-01"]
+
+
+async def test_a_closed_store_refuses_in_a_sentence_and_opens_no_connection(store: Store) -> None:
+    await store.put("alerts", {}, expected=None)
+    await store.close()
+
+    with pytest.raises(StoreUnavailable, match=r"store at .* has been closed"):
+        await store.get("alerts")
+    with pytest.raises(StoreUnavailable, match=r"has been closed"):
+        await store.append_audit("rotations", {"at": NOW.isoformat()})
+    await store.close()  # closing twice is harmless
+
+
 # -- everything at once ------------------------------------------------------------------------
 
 

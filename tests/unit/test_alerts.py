@@ -221,7 +221,7 @@ def test_an_acknowledgement_twice_or_of_a_resolved_alert_changes_nothing_and_say
         "this alert has resolved already"
     )
     assert acknowledge(run.state, "gone", "U0OTHER", RULES, run.now) == (
-        "this alert is no longer kept: it resolved more than a week ago"
+        "this alert is no longer kept: it resolved more than 7d ago"
     )
 
 
@@ -337,3 +337,16 @@ def test_resolved_alerts_are_kept_a_week_for_clicks_on_old_messages() -> None:
     run.steady(int(KEEP_RESOLVED / run.every) + 1, fresh=[ORDERS])
 
     assert run.state.alerts == ()
+
+
+def test_resolved_alerts_are_kept_as_long_as_the_retention_says() -> None:
+    rules = Rules(RULES.sustain, RULES.repeat, keep=timedelta(days=1))
+    run = Run(setup=Setup(rules, [], DEFAULT), every=timedelta(hours=12))
+    run.steady(2, stale=[ORDERS])
+    run.steady(1, fresh=[ORDERS])
+    [alert] = run.state.alerts
+
+    run.steady(2, fresh=[ORDERS])  # resolved a day ago: kept until just then
+    assert run.state.alerts == ()
+    said = acknowledge(run.state, alert.id, "U0ONCALL", rules, run.now)
+    assert said == "this alert is no longer kept: it resolved more than 24h ago"

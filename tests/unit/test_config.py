@@ -104,7 +104,7 @@ def test_a_file_that_is_not_a_mapping_says_which_keys_it_needs(tmp_path: Path) -
 
     assert (
         error_of(path)
-        == f"{path}: the file must be a mapping with the keys defaults, pairs, digest, access, alerts, routes, rotation, canary"
+        == f"{path}: the file must be a mapping with the keys defaults, pairs, digest, access, alerts, routes, rotation, canary, retention"
     )
 
 

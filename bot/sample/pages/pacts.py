@@ -37,8 +37,9 @@ class PactPages(Links):
         size = int(params.get("size") or 30)
         if page < 1 or size < 1:
             return 400, {"errors": {"page": ["must be greater than or equal to 1"]}}
-        rows = [self.world.latest(*pair) for pair in self.world.pairs()]
-        chosen = rows[(page - 1) * size : page * size]
+        # Only this page's pairs: a large world has thousands, and a client reads every page.
+        pairs = list(self.world.pairs())[(page - 1) * size : page * size]
+        chosen = [self.world.latest(*pair) for pair in pairs]
         # The broker re-sorts each page by latest activity, newest first.
         chosen.sort(key=lambda pub: pub.created_at, reverse=True)
         return 200, {"items": [self._dashboard_item(pub) for pub in chosen]}
@@ -47,6 +48,8 @@ class PactPages(Links):
         verification = self.world.latest_verification(publication)
         consumer, provider = publication.consumer, publication.provider
         pair = self._pair_path(consumer, provider)
+        # Each link made once: a page is a thousand rows, and a large world has many pages.
+        consumer_href, pact_href = self._pacticipant(consumer), self._pact_href(publication)
         return {
             "consumer": {
                 "name": consumer,
@@ -55,12 +58,10 @@ class PactPages(Links):
                     "branch": publication.branch,
                     "headBranchNames": [publication.branch] if publication.branch else [],
                     "_links": {
-                        "self": {
-                            "href": f"{self._pacticipant(consumer)}/versions/{segment(publication.version)}"
-                        }
+                        "self": {"href": f"{consumer_href}/versions/{segment(publication.version)}"}
                     },
                 },
-                "_links": {"self": {"href": self._pacticipant(consumer)}},
+                "_links": {"self": {"href": consumer_href}},
             },
             "provider": {
                 "name": provider,
@@ -77,15 +78,13 @@ class PactPages(Links):
             },
             "pact": {
                 "createdAt": stamp(publication.created_at),
-                "_links": {"self": {"href": self._pact_href(publication)}},
+                "_links": {"self": {"href": pact_href}},
             },
             "pactTags": [],
             "latestVerificationResult": {
                 "success": verification.success,
                 "verifiedAt": stamp(verification.verified_at),
-                "_links": {
-                    "self": {"href": f"{self._pact_href(publication)}/verification-results/latest"}
-                },
+                "_links": {"self": {"href": f"{pact_href}/verification-results/latest"}},
             }
             if verification
             else None,

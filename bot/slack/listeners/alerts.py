@@ -19,7 +19,7 @@ from bot.blocks import kit
 from bot.blocks.help import build_help, build_notice
 from bot.blocks.limits import Message
 from bot.blocks.silences import build_silenced, build_silences, build_unsilenced
-from bot.domain.alerts import NOT_KEPT, Alert
+from bot.domain.alerts import Alert, not_kept
 from bot.domain.command import Command, Invalid
 from bot.domain.model import PairKey
 from bot.domain.silence_request import parse_silence
@@ -63,14 +63,14 @@ async def _press(
     try:
         alert = (await services.alerter.state()).alert(alert_id)
         if alert is None:
-            await reply.say(Message(_sentence(NOT_KEPT)))
+            await reply.say(Message(_sentence(not_kept(services.alerter.rules))))
             return
         groups = services.alerter.oncall_of(alert.channel)
         if await operator(services, reply, "act on this alert", groups):
             await reply.say(await do(services, alert, reply.user))
     except PactbotError as error:
         log.error("an alert button of %s failed: %s", reply.user, error)
-        await reply.say(build_notice(f"Nothing changed: {error}"))
+        await reply.say(build_notice(f"Nothing changed: {error.said}"))
 
 
 async def _acknowledge(services: Services, alert: Alert, user: str) -> Message:
@@ -108,7 +108,7 @@ async def silence(services: Services, parsed: Command, _: dict[str, Any], reply:
             return
         await services.alerter.keep(made)
     except PactbotError as error:
-        await reply.say(build_notice(f"Nothing was silenced: {error}"))
+        await reply.say(build_notice(f"Nothing was silenced: {error.said}"))
         return
     await reply.say(Message(f"Silenced: `{made.id}`."))
     await reply.announce(build_silenced([made]))
@@ -130,7 +130,7 @@ async def unsilence(services: Services, parsed: Command, _: dict[str, Any], repl
             return
         ended = await services.alerter.unsilence(found.id)
     except PactbotError as error:
-        await reply.say(build_notice(f"The silence was not ended: {error}"))
+        await reply.say(build_notice(f"The silence was not ended: {error.said}"))
         return
     if ended is None:  # it ended on its own meanwhile
         await reply.say(Message(f"The silence {found.id} has ended already."))
@@ -144,7 +144,7 @@ async def silences(services: Services, parsed: Command, _: dict[str, Any], reply
     try:
         await reply.say(build_silences(await services.alerter.silences()))
     except PactbotError as error:
-        await reply.say(build_notice(f"The silences cannot be read: {error}"))
+        await reply.say(build_notice(f"The silences cannot be read: {error.said}"))
 
 
 async def _known_pairs(services: Services) -> list[PairKey]:

@@ -85,7 +85,7 @@ async def _tested(services: Services, reply: Reply, webhook: Webhook, facts: Fac
     try:
         recent = await services.runner.claim(webhook.uuid, reply.user)
     except StoreUnavailable as error:
-        return replace(facts, test_skipped=str(error))
+        return replace(facts, test_skipped=error.said)
     if recent is not None:
         said = f' (it said: "{recent.headline}")' if recent.headline else ""
         skipped = f"one ran less than a minute ago{said}; each Test dispatches a real CI run"
@@ -94,5 +94,5 @@ async def _tested(services: Services, reply: Reply, webhook: Webhook, facts: Fac
     try:
         report: TestReport = (await services.runner.run(webhook.uuid, reply.user))[1]
     except BrokerError as error:
-        return replace(facts, test_skipped=str(error))
+        return replace(facts, test_skipped=error.said)
     return replace(facts, test=report)

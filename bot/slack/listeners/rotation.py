@@ -81,10 +81,10 @@ async def _start(services: Services, reply: Reply, webhook: Webhook, channel: st
             return
         groups = await _groups(services, webhook)
     except BrokerError as error:
-        await reply.say(build_notice(f"The Pact Broker cannot be read: {error}"))
+        await reply.say(build_notice(f"The Pact Broker cannot be read: {error.said}"))
         return
     except PactbotError as error:
-        await reply.say(build_notice(f"The rotation cannot start: {error}"))
+        await reply.say(build_notice(f"The rotation cannot start: {error.said}"))
         return
     if not await operator(services, reply, "rotate this webhook's token", groups):
         return
@@ -96,7 +96,7 @@ async def _start(services: Services, reply: Reply, webhook: Webhook, channel: st
         )
         return
     except PactbotError as error:
-        await reply.say(build_notice(f"The rotation cannot start: {error}"))
+        await reply.say(build_notice(f"The rotation cannot start: {error.said}"))
         return
     if not started.new:
         await reply.say(build_rotation_running(started.rotation))
@@ -124,7 +124,7 @@ async def _press(services: Services, reply: Reply, value: str, press: Press) -> 
             refused = await rotations.press(rotation_id, int(stage), press, reply.user)
     except PactbotError as error:
         log.error("a rotation button of %s failed: %s", reply.user, error)
-        await reply.say(build_notice(f"Nothing changed: {error}"))
+        await reply.say(build_notice(f"Nothing changed: {error.said}"))
         return
     if refused is not None:
         await reply.say(build_unmoved(refused))

@@ -82,7 +82,7 @@ async def button_webhook(
     try:
         await services.monitor.current()
     except BrokerError as error:
-        await reply.say(build_notice(f"The Pact Broker cannot be read: {error}"))
+        await reply.say(build_notice(f"The Pact Broker cannot be read: {error.said}"))
         return None
     # The value comes back from the client: only a webhook the broker lists may be run.
     webhook = services.monitor.webhook(uuid)
@@ -110,7 +110,7 @@ async def start_test(services: Services, reply: Reply, webhook: Webhook, channel
     try:
         recent = await services.runner.claim(webhook.uuid, reply.user)
     except StoreUnavailable as error:
-        await reply.say(build_notice(f"The webhook Test cannot start: {error}"))
+        await reply.say(build_notice(f"The webhook Test cannot start: {error.said}"))
         return
     if recent is not None:
         await reply.say(
@@ -127,7 +127,7 @@ async def _run_and_post(services: Services, reply: Reply, uuid: str, channel: st
     try:
         webhook, report = await services.runner.run(uuid, reply.user)
     except BrokerError as error:
-        await reply.say(build_notice(f"The webhook Test could not run: {error}"))
+        await reply.say(build_notice(f"The webhook Test could not run: {error.said}"))
         return
     result = build_result(webhook, report, by=reply.user, at=services.clock())
     await post_result(reply, channel, result)
