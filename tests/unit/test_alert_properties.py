@@ -78,7 +78,7 @@ ALERTING = (State.STALE, State.NEVER_VERIFIED)
 # Failing examples are kept in the repository's git-ignored .hypothesis/, wherever pytest runs
 # from (the tests run in a temporary directory).
 DATABASE = DirectoryBasedExampleDatabase(Path(__file__).parents[2] / ".hypothesis" / "examples")
-HISTORIES = settings(max_examples=100, deadline=None, database=DATABASE)
+HISTORIES = settings(max_examples=150, deadline=None, database=DATABASE)
 
 
 class PairIs(StrEnum):
@@ -425,6 +425,12 @@ _TIMES = st.integers(1, 10)
 _QUIETS = st.builds(Quiet, st.sampled_from(_SUBJECTS), _SPANS)
 _PAIR_TURNS = st.builds(PairTurns, st.sampled_from(PAIRS), st.sampled_from(PairIs))
 _HOOK_TURNS = st.builds(HookTurns, st.sampled_from(list(WEBHOOKS)), st.sampled_from(HookIs))
+_BLIPS = st.builds(
+    Blip,
+    st.integers(0, 13),
+    st.sampled_from([PairIs.FRESH, PairIs.PENDING]),
+    st.sampled_from([HookIs.OK, HookIs.TESTED, HookIs.UNREAD, HookIs.UNREAD]),
+)
 _STEPS: st.SearchStrategy[StepOf] = st.one_of(
     st.builds(Read, _TIMES, _MINUTES),
     st.builds(Read, _TIMES, _MINUTES),  # twice: readings are most of a history
@@ -434,12 +440,8 @@ _STEPS: st.SearchStrategy[StepOf] = st.one_of(
     _PAIR_TURNS,  # twice each: what fires, joins, is fixed and resolves comes from turns
     _HOOK_TURNS,
     _HOOK_TURNS,
-    st.builds(
-        Blip,
-        st.integers(0, 13),
-        st.sampled_from([PairIs.FRESH, PairIs.PENDING]),
-        st.sampled_from([HookIs.OK, HookIs.TESTED, HookIs.UNREAD]),
-    ),
+    _BLIPS,
+    _BLIPS,  # twice: a flap is where a clock that does not start again shows
     st.builds(Recover, st.booleans(), st.booleans()),
     st.builds(Wait, _SPANS),
     _QUIETS,
