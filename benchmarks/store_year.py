@@ -55,6 +55,7 @@ from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.helpers.bot import Clock
 from tests.helpers.redis_server import RedisServer
 
 START = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
@@ -64,14 +65,6 @@ CHANNEL, ONCALL = "C0DIGEST", "U0ONCALL"
 MONTH = 30  # days
 FLAT_FROM_MONTH = 4  # every window (the audit log's 90 days the longest) has passed by then
 FLAT_ALLOWED, FLAT_SLACK = 0.10, 64 * 1024
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -211,7 +204,7 @@ def size(kind: str, scratch: Path, server: RedisServer | None) -> tuple[int, str
 
 
 async def a_year(kind: str, args: argparse.Namespace) -> bool:
-    clock, rng = Clock(), random.Random(args.seed)
+    clock, rng = Clock(START), random.Random(args.seed)
     world = scaled_world(START, pairs=PAIRS, webhooks=PROVIDERS, stale=0)
     world.clock = clock
     config = Config.model_validate(

@@ -10,15 +10,14 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import TracebackType
 
 import httpx
 
-from bot.sample.loopback import LoopbackServer, RecordingHandler, Request
+from bot.sample.loopback import LoopbackService, RecordingHandler, Request
 from tests.helpers.mutations import BODILESS, Answer
 
 
-class Stage:
+class Stage(LoopbackService):
     """Answers `default` to every request, but `at[path]` to a request for `path`."""
 
     def __init__(self) -> None:
@@ -38,27 +37,11 @@ class Stage:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._server = LoopbackServer(Handler)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
+        super().__init__(Handler)
 
     def play(self, default: Answer, at: dict[str, Answer] | None = None) -> None:
         """Answer the next requests with `default`, or `at[path]` for those paths."""
         self._default, self._at = default, dict(at or {})
-
-    def __enter__(self) -> Stage:
-        self._server.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._server.__exit__(kind, error, trace)
 
 
 # Built once, so that a transport costs nothing to make: its own would load the CA bundle into
