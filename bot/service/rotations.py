@@ -242,7 +242,15 @@ class Rotations:
         rotation = await self.get(rotation_id)
         if rotation is None:
             return GONE
-        return refusal(rotation, stage, press) or rotation
+        refused = refusal(rotation, stage, press)
+        return rotation if refused is None else await self._refused(rotation, refused)
+
+    async def _refused(self, rotation: Rotation, why: str) -> str:
+        """Why a press changed nothing, once the message shows the rotation as it is: a press
+        on a step it left means the message missed an edit (Slack failed it, or an older edit
+        landed after a newer one), and shown again it has the buttons of the current step."""
+        await self._show(rotation)
+        return why
 
     async def _find_run(
         self, github: GitHubClient, rotation: Rotation, dispatched_at: datetime
@@ -340,8 +348,10 @@ class Rotations:
             if rotation is None:
                 return GONE
             decided = decide(rotation)
-            if not isinstance(decided, Moved):
-                return decided
+            if isinstance(decided, str):
+                return await self._refused(rotation, decided)
+            if decided is None:
+                return None
             moved = decided.rotation
             now = self._clock()
             book = book.with_rotation(moved, now).with_line(_line(moved, decided.said, now))

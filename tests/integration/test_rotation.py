@@ -319,6 +319,25 @@ async def test_a_double_click_moves_one_step(bot: Running, slack: SampleSlack) -
     assert sum("this rotation is at step 3 now" in said for said in refusals) == 1
 
 
+async def test_a_press_on_a_message_that_missed_an_edit_shows_the_step_it_is_at(
+    bot: Running, slack: SampleSlack
+) -> None:
+    message = await start(bot)
+    value = buttons(rotation_message(slack))[kit.ROTATION_DONE]
+    slack.fail_next("chat.update", status=503, times=4)  # the move's edit never arrives
+    await bot.click(kit.ROTATION_DONE, value)
+    await slack.wait_until(lambda: any("finished step 1" in t for t in thread(slack, message)))
+    assert "Step 1 of 8" in now_shown(slack, message)
+
+    told = await press(bot, kit.ROTATION_DONE)  # on the step the message still shows
+
+    assert told is not None
+    assert "this rotation is at step 2 now" in told
+    assert "Step 2 of 8" in now_shown(slack, message)  # with step 2's buttons, to go on
+    assert await press(bot, kit.ROTATION_DONE) is None
+    assert "Step 3 of 8" in now_shown(slack, message)
+
+
 async def test_two_people_running_the_test_at_once_run_one(
     bot: Running, slack: SampleSlack, broker: SampleBroker
 ) -> None:
