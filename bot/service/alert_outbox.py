@@ -10,6 +10,7 @@ message that step marked, so nothing is posted twice and nothing is lost.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -31,8 +32,12 @@ from bot.store import Document, Store
 
 log = logging.getLogger(__name__)
 
-# Longer than any one step can take: Slack's Retry-After is waited up to 30 s, three times.
-CLAIM = timedelta(minutes=2)
+# How long one step may take: a Slack call's 10 s and one Retry-After wait of up to 30 s. A
+# step still going then is given up and tried later, looked for in Slack first.
+STEP = timedelta(seconds=40)
+# The claim is renewed after each step, so it need only outlast one: a replica that died
+# mid-step holds the steps up for no longer than this.
+CLAIM = STEP + timedelta(seconds=5)
 _TRIES = 5
 # Steps that render the message as it stands: a newer one makes an older UPDATE needless.
 _RENDERS = (Step.UPDATE, Step.JOIN, Step.FIX, Step.RESOLVE)
@@ -57,12 +62,7 @@ def queue(
     replica's claim lives."""
     outbox = list(record.outbox)
     for action in actions:
-        if action.step in _RENDERS:
-            outbox = [
-                p
-                for p in outbox
-                if not (p.action.alert == action.alert and p.action.step is Step.UPDATE)
-            ]
+        outbox = [p for p in outbox if not _superseded(p.action, action)]
         outbox.append(Pending(action=action))
     claim = (
         record.claim
@@ -70,6 +70,17 @@ def queue(
         else Claim(holder=holder, until=now + CLAIM)
     )
     return record.model_copy(update={"outbox": tuple(outbox), "claim": claim if outbox else None})
+
+
+def _superseded(queued: Action, newer: Action) -> bool:
+    """Whether `queued`, not yet done, is needless once `newer` is queued: an edit that a newer
+    render shows, or a reminder that a newer one repeats (steps wait while Slack fails or a
+    dead replica's claim runs out, and two reminders in a row would say the same)."""
+    if queued.alert != newer.alert:
+        return False
+    if queued.step is Step.UPDATE:
+        return newer.step in _RENDERS
+    return queued.step is Step.REMIND and newer.step is Step.REMIND
 
 
 def unposted(state: AlertState, outbox: Sequence[Pending], now: datetime) -> list[Action]:
@@ -150,7 +161,16 @@ class Outbox:
         if alert is None:
             return Outcome(Result.DROP)
         try:
-            return await self._step(alert, pending, silences)
+            async with asyncio.timeout(STEP.total_seconds()):
+                return await self._step(alert, pending, silences)
+        except TimeoutError:
+            log.warning(
+                "alert step %s took over %ds, tried again later",
+                action.id,
+                STEP.total_seconds(),
+                extra={"alert": action.alert, "step": action.step.value},
+            )
+            return Outcome(Result.LATER)
         except SlackPermanent as error:
             log.error(
                 "alert step %s refused by Slack for good, dropped: %s",

@@ -147,9 +147,6 @@ class Alerter:
         silences = await self.silences()
         record = load_alerts(found)
         now = self._clock()
-        if record.claimed_by_other(self._holder, now):
-            log.info("another replica is saying the alerts in Slack; evaluating next time")
-            return
         # Steps left from before (Slack refused them, or a replica died) stay first in the
         # outbox; done after this decision, they show the state as it is now.
         setup = Setup(self._rules, self._routes, self._default, silences)
@@ -159,7 +156,11 @@ class Alerter:
         state, actions = evaluate(record.state, report, error, setup, read_at)
         self.seen = record.state
         actions = unposted(state, record.outbox, now) + actions
-        if not actions and not record.outbox and state == record.state:
+        # Decided even while another replica holds the steps (a leader that died mid-step holds
+        # them for the rest of its claim): `for` is counted on time, and what it decides waits
+        # in the outbox for whoever may say it.
+        idle = not record.outbox or record.claimed_by_other(self._holder, now)
+        if not actions and idle and state == record.state:
             return  # most evaluations: nothing changed, nothing to write or say
         queued = queue(record.with_state(state), actions, self._holder, now)
         written = await self._store.put(

@@ -16,6 +16,7 @@ from bot.store.redis import RedisStore
 from tests.helpers.alert_world import BILLING, SEARCH, Timeline
 from tests.helpers.alerting import (
     Bots,
+    alerting,
     alerts,
     answer,
     buttons,
@@ -40,11 +41,16 @@ async def test_two_replicas_that_both_think_they_lead_post_the_alert_once(
     bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
 ) -> None:
     timeline.stale(BILLING)
-    async with bots("replica-1") as first, bots("replica-2") as second:
+    # Checked every 10 s, the lease lasts 30 s: less than the claim on the steps (45 s).
+    checked = alerting(alerts={"check_interval": "10s", "for": "30m", "repeat_interval": "24h"})
+    async with (
+        bots("replica-1", settings=checked) as first,
+        bots("replica-2", settings=checked) as second,
+    ):
         await evaluate(first, clock, 6)
         hold = slack.hold("chat.postMessage")
         posting = await caught(hold, first.bot.services.alerter.evaluate())
-        clock.advance(minutes=1)  # the first one's lease ran out while Slack was slow
+        clock.advance(seconds=31)  # the first one's lease ran out while Slack was slow
         await evaluate(second, clock)  # leads now, and finds the steps claimed
         hold.release()
         await posting
@@ -53,6 +59,56 @@ async def test_two_replicas_that_both_think_they_lead_post_the_alert_once(
         timeline.verify(BILLING)
         await evaluate(second, clock)
     assert steps(slack) == ["post", "resolve"]
+
+
+async def test_steps_held_by_a_leader_that_died_mid_post_do_not_hold_up_the_next_decisions(
+    bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    checked = alerting(alerts={"check_interval": "10s", "for": "10s", "repeat_interval": "24h"})
+    async with (
+        bots("replica-1", settings=checked) as first,
+        bots("replica-2", settings=checked) as second,
+    ):
+        await evaluate(first, clock, every=1 / 6)
+        hold = slack.hold("chat.postMessage")
+        posting = await caught(hold, first.bot.services.alerter.evaluate())
+        posting.cancel()  # it dies mid-post: its claim on the steps lasts 45 s more
+        hold.release()  # and Slack did the post, its answer lost
+        await asyncio.gather(posting, return_exceptions=True)
+        clock.advance(seconds=31)  # its lease (30 s) has run out, its claim not yet
+        timeline.stale(SEARCH)  # stale for 20 s only, all of it within the claim
+        await evaluate(second, clock, every=1 / 6)
+        await evaluate(second, clock, every=1 / 6)  # fires: decided, waiting for the claim
+        timeline.verify(SEARCH)
+        await evaluate(second, clock, every=1 / 6)  # the claim ran out: said now, in order
+
+    assert steps(slack) == ["post", "join"]
+    [alert] = alerts(slack)
+    [joined] = thread(slack, alert)
+    assert "web-app → search-api" in joined
+
+
+async def test_reminders_that_waited_out_a_dead_replicas_claim_are_said_once(
+    bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    checked = alerting(alerts={"check_interval": "10s", "for": "10s", "repeat_interval": "10s"})
+    async with (
+        bots("replica-1", settings=checked) as first,
+        bots("replica-2", settings=checked) as second,
+    ):
+        await evaluate(first, clock, 2, every=1 / 6)  # fired and posted
+        hold = slack.hold("chat.postMessage")
+        reminding = await caught(hold, first.bot.services.alerter.evaluate())
+        reminding.cancel()  # it dies mid-reminder, which Slack still posts
+        hold.release()
+        await asyncio.gather(reminding, return_exceptions=True)
+        clock.advance(seconds=31)
+        for _ in range(3):  # a reminder due at each, the first two while its claim lives
+            await evaluate(second, clock, every=1 / 6)
+
+    assert steps(slack) == ["post", "remind", "remind"]
 
 
 async def test_an_acknowledgement_during_another_replicas_post_shows_on_the_message(
