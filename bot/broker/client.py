@@ -114,13 +114,18 @@ class BrokerClient:
     async def dashboard(self, page_size: int) -> list[schema.DashboardItem]:
         """Every dashboard row: the broker pages without links, so read until a short page."""
         items: list[schema.DashboardItem] = []
-        page = 1
+        page, previous = 1, None
         while True:
             rows = await self.dashboard_page(page, page_size)
+            if rows and rows == previous:  # it would be read for ever
+                raise BrokerBadResponse(
+                    "GET /dashboard",
+                    f"page {page} repeats page {page - 1}: the broker ignores page=",
+                )
             items.extend(rows)
             if len(rows) < page_size:
                 return items
-            page += 1
+            page, previous = page + 1, rows
 
     async def dashboard_page(self, page: int, size: int) -> list[schema.DashboardItem]:
         """One page of dashboard rows."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from bot import __version__
@@ -115,6 +116,23 @@ async def test_the_dashboard_is_read_page_by_page_until_a_short_page(broker: Sam
     assert len({(row.consumer, row.provider) for row in rows}) == 6
     pages = [request.query for request in broker.requests if request.path == "/dashboard"]
     assert pages == ["page=1&size=2", "page=2&size=2", "page=3&size=2", "page=4&size=2"]
+
+
+async def test_a_broker_that_ignores_the_page_asked_for_is_not_read_for_ever(
+    broker: SampleBroker,
+) -> None:
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        first = (await http.get(f"{broker.url}/dashboard?page=1&size=2")).content
+    broker.inject("^/dashboard$", Fault(200, first, "application/hal+json", times=None))
+
+    async with client(broker) as reader:
+        with pytest.raises(BrokerBadResponse) as raised:
+            await reader.dashboard(2)
+
+    assert str(raised.value) == (
+        "unexpected answer from GET /dashboard: page 2 repeats page 1: the broker ignores page="
+    )
+    assert broker.count("^/dashboard$") == 1 + 2  # the test's own read, then two pages
 
 
 async def test_server_errors_are_retried_with_backoff(broker: SampleBroker) -> None:
