@@ -27,6 +27,7 @@ from bot.blocks.alert import (
 from bot.domain.alerts import Action, Alert, AlertState, Silence, Step
 from bot.errors import SlackError, SlackPermanent
 from bot.service.alert_records import ALERTS, AlertRecord, Claim, Pending, load_alerts
+from bot.service.liveness import alive, say_alive
 from bot.service.poster import SlackPoster
 from bot.store import Document, Store
 
@@ -96,12 +97,25 @@ def unposted(state: AlertState, outbox: Sequence[Pending], now: datetime) -> lis
 
 class Outbox:
     def __init__(
-        self, store: Store, poster: SlackPoster, clock: Callable[[], datetime], holder: str
+        self,
+        store: Store,
+        poster: SlackPoster,
+        clock: Callable[[], datetime],
+        holder: str,
+        alive_for: timedelta,
     ) -> None:
+        """`alive_for`: how long this replica is taken as alive once it says so (a lease)."""
         self._store = store
         self._poster = poster
         self._clock = clock
         self._holder = holder
+        self._alive_for = alive_for
+
+    async def held_by_other(self, record: AlertRecord) -> bool:
+        """Whether another replica holds the steps: its claim lives, and so does it."""
+        if record.claim is None or not record.claimed_by_other(self._holder, self._clock()):
+            return False
+        return await alive(self._store, record.claim.holder)
 
     async def drain(
         self, found: Document, silences: Sequence[Silence], fresh: Iterable[str] = ()
@@ -115,8 +129,11 @@ class Outbox:
         queued = frozenset(fresh)
         record = load_alerts(found)
         now = self._clock()
-        if record.claimed_by_other(self._holder, now):
+        if await self.held_by_other(record):
             return found
+        # Alive for as long as a lease, before any step: a replica that dies in the middle of
+        # one is known to be dead that much later.
+        await say_alive(self._store, self._holder, self._alive_for)
         if record.claim is None or record.claim.holder != self._holder:
             # Take the steps over first, so that no other replica does them at the same time.
             taken = record.model_copy(

@@ -42,6 +42,7 @@ from bot.service.alert_records import (
     load_alerts,
     load_silences,
 )
+from bot.service.liveness import lease_timing
 from bot.service.monitor import Monitor
 from bot.service.poster import SlackPoster
 from bot.store import Store
@@ -90,7 +91,8 @@ class Alerter:
         self._store = store
         self._clock = clock
         self._holder = holder
-        self._outbox = Outbox(store, poster, clock, holder)
+        _, alive_for = lease_timing(alerts.check_interval)
+        self._outbox = Outbox(store, poster, clock, holder, alive_for)
         # The alerts as this replica last read or wrote them, for /metrics.
         self.seen: AlertState | None = None
 
@@ -159,7 +161,7 @@ class Alerter:
         # Decided even while another replica holds the steps (a leader that died mid-step holds
         # them for the rest of its claim): `for` is counted on time, and what it decides waits
         # in the outbox for whoever may say it.
-        idle = not record.outbox or record.claimed_by_other(self._holder, now)
+        idle = not record.outbox or await self._outbox.held_by_other(record)
         if not actions and idle and state == record.state:
             return  # most evaluations: nothing changed, nothing to write or say
         queued = queue(record.with_state(state), actions, self._holder, now)

@@ -26,6 +26,7 @@ from bot.service.alerting import Alerter
 from bot.service.canaries import TICK, Canaries
 from bot.service.digest import DigestPoster
 from bot.service.health import Health
+from bot.service.liveness import lease_timing, say_alive
 from bot.service.monitor import Monitor
 from bot.service.retention import SWEEP_EVERY, Sweeper, Swept
 from bot.service.rotations import Rotations
@@ -37,14 +38,6 @@ LEASE = "scheduler"
 READINESS_EVERY = timedelta(seconds=30)
 # How often the pairs a finished outage held up are looked at again.
 ROTATIONS_WATCH_EVERY = timedelta(minutes=5)
-
-
-def lease_timing(check_interval: timedelta) -> tuple[timedelta, timedelta]:
-    """How often the lease is renewed, and how long it lasts: three renewals' worth, so one
-    slow renewal does not hand it over, and a dead leader is replaced within a minute (or
-    within three alert evaluations, when they come more often than every 15 s)."""
-    every = min(timedelta(seconds=15), check_interval)
-    return every, 3 * every
 
 
 def due_today(schedule: str, zone: ZoneInfo, now: datetime) -> datetime | None:
@@ -98,6 +91,7 @@ class Scheduler:
     async def renew_lease(self) -> None:
         was = self.leader
         try:
+            await say_alive(self._store, self._holder, self._lease_ttl)
             self.leader = await self._store.acquire_lease(LEASE, self._holder, self._lease_ttl)
         except StoreUnavailable as error:
             self.leader = False

@@ -51,7 +51,9 @@ async def test_two_replicas_that_both_think_they_lead_post_the_alert_once(
         hold = slack.hold("chat.postMessage")
         posting = await caught(hold, first.bot.services.alerter.evaluate())
         clock.advance(seconds=31)  # the first one's lease ran out while Slack was slow
-        await evaluate(second, clock)  # leads now, and finds the steps claimed
+        await second.bot.scheduler.renew_lease()  # leads now
+        await first.bot.scheduler.renew_lease()  # and the first says it is alive, as it does
+        await evaluate(second, clock)  # finds the steps claimed by a replica alive
         hold.release()
         await posting
 
@@ -61,7 +63,7 @@ async def test_two_replicas_that_both_think_they_lead_post_the_alert_once(
     assert steps(slack) == ["post", "resolve"]
 
 
-async def test_steps_held_by_a_leader_that_died_mid_post_do_not_hold_up_the_next_decisions(
+async def test_a_leader_that_died_mid_post_is_taken_over_once_it_stops_saying_it_is_alive(
     bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
 ) -> None:
     timeline.stale(BILLING)
@@ -73,42 +75,56 @@ async def test_steps_held_by_a_leader_that_died_mid_post_do_not_hold_up_the_next
         await evaluate(first, clock, every=1 / 6)
         hold = slack.hold("chat.postMessage")
         posting = await caught(hold, first.bot.services.alerter.evaluate())
-        posting.cancel()  # it dies mid-post: its claim on the steps lasts 45 s more
+        posting.cancel()  # it dies mid-post; its claim on the steps would last 45 s more
         hold.release()  # and Slack did the post, its answer lost
         await asyncio.gather(posting, return_exceptions=True)
-        clock.advance(seconds=31)  # its lease (30 s) has run out, its claim not yet
-        timeline.stale(SEARCH)  # stale for 20 s only, all of it within the claim
-        await evaluate(second, clock, every=1 / 6)
-        await evaluate(second, clock, every=1 / 6)  # fires: decided, waiting for the claim
-        timeline.verify(SEARCH)
-        await evaluate(second, clock, every=1 / 6)  # the claim ran out: said now, in order
+        clock.advance(seconds=31)  # no word from it for a lease (30 s): it is dead
+        timeline.stale(SEARCH)
+        await evaluate(second, clock, every=1 / 6)  # takes the steps over: the post is found
+        await evaluate(second, clock, every=1 / 6)  # fires, and is said now, within that claim
 
-    assert steps(slack) == ["post", "join"]
+        assert steps(slack) == ["post", "join"]
     [alert] = alerts(slack)
     [joined] = thread(slack, alert)
     assert "web-app → search-api" in joined
 
 
-async def test_reminders_that_waited_out_a_dead_replicas_claim_are_said_once(
+async def test_a_leader_decides_on_time_while_a_slow_replica_holds_the_steps(
     bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
 ) -> None:
     timeline.stale(BILLING)
-    checked = alerting(alerts={"check_interval": "10s", "for": "10s", "repeat_interval": "10s"})
+    checked = alerting(alerts={"check_interval": "10s", "for": "10s", "repeat_interval": "24h"})
     async with (
         bots("replica-1", settings=checked) as first,
         bots("replica-2", settings=checked) as second,
     ):
-        await evaluate(first, clock, 2, every=1 / 6)  # fired and posted
+        await evaluate(first, clock, every=1 / 6)
         hold = slack.hold("chat.postMessage")
-        reminding = await caught(hold, first.bot.services.alerter.evaluate())
-        reminding.cancel()  # it dies mid-reminder, which Slack still posts
-        hold.release()
-        await asyncio.gather(reminding, return_exceptions=True)
+        posting = await caught(hold, first.bot.services.alerter.evaluate())  # Slack is slow
         clock.advance(seconds=31)
-        for _ in range(3):  # a reminder due at each, the first two while its claim lives
-            await evaluate(second, clock, every=1 / 6)
+        timeline.stale(SEARCH)
+        for _ in range(2):  # the second leads, the first is alive and still posting
+            await second.bot.scheduler.renew_lease()
+            await first.bot.scheduler.renew_lease()
+            await second.bot.services.alerter.evaluate()
+            clock.advance(seconds=10)
+        hold.release()
+        await posting  # and says what the second decided meanwhile
 
-    assert steps(slack) == ["post", "remind", "remind"]
+    assert steps(slack) == ["post", "join"]
+
+
+async def test_reminders_that_waited_for_slack_are_said_once_not_one_per_interval(
+    bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    checked = alerting(alerts={"check_interval": "10s", "for": "10s", "repeat_interval": "10s"})
+    async with bots("replica-1", settings=checked) as bot:
+        await evaluate(bot, clock, 2, every=1 / 6)  # fired and posted
+        slack.fail_next("chat.postMessage", status=503, times=2)
+        await evaluate(bot, clock, 3, every=1 / 6)  # a reminder due at each
+
+    assert steps(slack) == ["post", "remind"]
 
 
 async def test_an_acknowledgement_during_another_replicas_post_shows_on_the_message(
