@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 # How long one step may take: a Slack call's 10 s and one Retry-After wait of up to 30 s. A
 # step still going then is given up and tried later, looked for in Slack first.
 STEP = timedelta(seconds=40)
+# A step whose try failed is tried again no sooner than this: a call Slack answered too late
+# (or never) may still be taken, and a message it leaves must be there to be looked for.
+SETTLE = timedelta(seconds=30)
 # The claim is renewed after each step, so it need only outlast one: a replica that died
 # mid-step holds the steps up for no longer than this.
 CLAIM = STEP + timedelta(seconds=5)
@@ -159,6 +162,10 @@ class Outbox:
             if pending is None:
                 break
             attempted.add(pending.action.id)
+            failed_at = pending.failed_at
+            if failed_at is not None and self._clock() - failed_at < SETTLE:
+                blocked.add(pending.action.alert)
+                continue
             outcome = await self._perform(record, pending, silences)
             if outcome.result is Result.LATER:
                 blocked.add(pending.action.alert)
@@ -273,7 +280,10 @@ class Outbox:
     def _settled(self, record: AlertRecord, pending: Pending, outcome: Outcome) -> AlertRecord:
         now, step = self._clock(), pending.action.id
         if outcome.result is Result.LATER:
-            outbox = tuple(_tried(p) if p.action.id == step else p for p in record.outbox)
+            failed = {"tried": True, "failed_at": now}
+            outbox = tuple(
+                p.model_copy(update=failed) if p.action.id == step else p for p in record.outbox
+            )
         else:
             outbox = tuple(p for p in record.outbox if p.action.id != step)
         state = record.state

@@ -38,6 +38,8 @@ class Pending(_Record):
     action: Action
     # Tried before, and Slack may have taken it: look for its message before doing it again.
     tried: bool = False
+    # When its last try failed: a call whose answer never came may still reach Slack.
+    failed_at: AwareDatetime | None = None
 
 
 class Claim(_Record):

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
 from bot.blocks import kit
 from bot.errors import PactbotError
-from bot.sample.slack import Hold, SampleSlack
+from bot.sample.slack import Call, Hold, SampleSlack
 from bot.store.redis import RedisStore
 from tests.helpers.alert_world import BILLING, SEARCH, Timeline
 from tests.helpers.alerting import (
@@ -125,6 +126,31 @@ async def test_reminders_that_waited_for_slack_are_said_once_not_one_per_interva
         await evaluate(bot, clock, 3, every=1 / 6)  # a reminder due at each
 
     assert steps(slack) == ["post", "remind"]
+
+
+async def test_a_post_slack_takes_after_its_answer_failed_is_found_not_posted_again(
+    bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    checked = alerting(alerts={"check_interval": "10s", "for": "10s", "repeat_interval": "24h"})
+    async with bots("replica-1", settings=checked) as bot:
+        await evaluate(bot, clock, every=1 / 6)
+        slack.fail_next("chat.postMessage", status=503)
+        await evaluate(bot, clock, every=1 / 6)  # fires: Slack answers 503
+        [failed] = _alert_posts(slack)
+        await evaluate(bot, clock, every=1 / 6)  # 10 s on: not tried again yet
+        assert _alert_posts(slack) == [failed]
+        async with httpx.AsyncClient() as late:  # and Slack takes the call after all
+            sent = {"Authorization": failed.headers["authorization"]}
+            await late.post(f"{slack.url}/api/chat.postMessage", json=failed.body, headers=sent)
+        await evaluate(bot, clock, 3, every=1 / 6)  # looked for 30 s after it failed: found
+
+    assert steps(slack) == ["post"]
+    assert len(_alert_posts(slack)) == 2  # the one answered 503, and its late arrival
+
+
+def _alert_posts(slack: SampleSlack) -> list[Call]:
+    return [c for c in slack.calls_to("chat.postMessage") if ":post:" in str(c.body["metadata"])]
 
 
 async def test_an_acknowledgement_during_another_replicas_post_shows_on_the_message(
