@@ -22,10 +22,11 @@ stopped replica started again.
 The oracle is the pure state machine (`bot.domain.alerts.evaluate`) fed the same story, at the
 same times, by a broker with no fault: what it said is what should have been said. The soak
 prints what Slack shows against it, and exits 1 unless nothing was said twice (duplicates),
-nothing the oracle said is missing (lost) and nothing was said that it did not say (wrong).
+nothing the oracle said is missing (lost), nothing was said that it did not say (wrong) and
+every fault struck as often as asked.
 
-    python -m benchmarks.chaos                          # 1,000 ticks, each fault 20 times
-    python -m benchmarks.chaos --ticks 150 --faults 1   # the short soak .ci/run runs
+    python benchmarks/chaos.py                          # 1,000 ticks, each fault 20 times
+    python benchmarks/chaos.py --ticks 200 --faults 1   # a short soak, each fault once
 """
 
 from __future__ import annotations
