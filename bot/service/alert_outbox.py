@@ -79,7 +79,7 @@ def queue(
 def _superseded(queued: Action, newer: Action) -> bool:
     """Whether `queued`, not yet done, is needless once `newer` is queued: an edit that a newer
     render shows, or a reminder that a newer one repeats (steps wait while Slack fails or a
-    dead replica's claim runs out, and two reminders in a row would say the same)."""
+    slow replica holds them, and two reminders in a row would say the same)."""
     if queued.alert != newer.alert:
         return False
     if queued.step is Step.UPDATE:

@@ -158,9 +158,9 @@ class Alerter:
         state, actions = evaluate(record.state, report, error, setup, read_at)
         self.seen = record.state
         actions = unposted(state, record.outbox, now) + actions
-        # Decided even while another replica holds the steps (a leader that died mid-step holds
-        # them for the rest of its claim): `for` is counted on time, and what it decides waits
-        # in the outbox for whoever may say it.
+        # Decided even while another replica, alive but slow (Slack holding its call), holds the
+        # steps: `for` is counted on time, and what it decides waits in the outbox for whoever
+        # may say it.
         idle = not record.outbox or await self._outbox.held_by_other(record)
         if not actions and idle and state == record.state:
             return  # most evaluations: nothing changed, nothing to write or say

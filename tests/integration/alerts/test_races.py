@@ -4,7 +4,6 @@ post and its record, a channel Slack refuses for good, steps that come too late.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 
 import httpx
 import pytest
@@ -29,28 +28,32 @@ from tests.helpers.alerting import (
 from tests.helpers.bot import CHANNEL, ONCALL_USER, Clock, Running
 from tests.helpers.redis_server import RedisServer
 
+# Checked every 10 s: the lease lasts 30 s, less than the claim on the steps (45 s).
+EVERY_10S = alerting(alerts={"check_interval": "10s", "for": "10s", "repeat_interval": "24h"})
 
-async def caught(hold: Hold, doing: Awaitable[object]) -> asyncio.Task[object]:
-    """Start `doing` and return once it is inside the held Slack call."""
-    task = asyncio.ensure_future(doing)
+
+async def caught_posting(slack: SampleSlack, bot: Running) -> tuple[Hold, asyncio.Task[None]]:
+    """`bot`'s next evaluation, started and caught inside its post to Slack, which Slack holds
+    until released."""
+    hold = slack.hold("chat.postMessage")
+    task = asyncio.ensure_future(bot.bot.services.alerter.evaluate())
     arrived = await asyncio.get_running_loop().run_in_executor(None, hold.arrived.wait, 10)
     assert arrived, "the bot never made the held call"
-    return task
+    return hold, task
 
 
 async def test_two_replicas_that_both_think_they_lead_post_the_alert_once(
     bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
 ) -> None:
     timeline.stale(BILLING)
-    # Checked every 10 s, the lease lasts 30 s: less than the claim on the steps (45 s).
+    # As EVERY_10S, but firing at the sixth of evaluations five minutes apart.
     checked = alerting(alerts={"check_interval": "10s", "for": "30m", "repeat_interval": "24h"})
     async with (
         bots("replica-1", settings=checked) as first,
         bots("replica-2", settings=checked) as second,
     ):
         await evaluate(first, clock, 6)
-        hold = slack.hold("chat.postMessage")
-        posting = await caught(hold, first.bot.services.alerter.evaluate())
+        hold, posting = await caught_posting(slack, first)
         clock.advance(seconds=31)  # the first one's lease ran out while Slack was slow
         await second.bot.scheduler.renew_lease()  # leads now
         await first.bot.scheduler.renew_lease()  # and the first says it is alive, as it does
@@ -68,14 +71,12 @@ async def test_a_leader_that_died_mid_post_is_taken_over_once_it_stops_saying_it
     bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
 ) -> None:
     timeline.stale(BILLING)
-    checked = alerting(alerts={"check_interval": "10s", "for": "10s", "repeat_interval": "24h"})
     async with (
-        bots("replica-1", settings=checked) as first,
-        bots("replica-2", settings=checked) as second,
+        bots("replica-1", settings=EVERY_10S) as first,
+        bots("replica-2", settings=EVERY_10S) as second,
     ):
         await evaluate(first, clock, every=1 / 6)
-        hold = slack.hold("chat.postMessage")
-        posting = await caught(hold, first.bot.services.alerter.evaluate())
+        hold, posting = await caught_posting(slack, first)
         posting.cancel()  # it dies mid-post; its claim on the steps would last 45 s more
         hold.release()  # and Slack did the post, its answer lost
         await asyncio.gather(posting, return_exceptions=True)
@@ -94,14 +95,12 @@ async def test_a_leader_decides_on_time_while_a_slow_replica_holds_the_steps(
     bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
 ) -> None:
     timeline.stale(BILLING)
-    checked = alerting(alerts={"check_interval": "10s", "for": "10s", "repeat_interval": "24h"})
     async with (
-        bots("replica-1", settings=checked) as first,
-        bots("replica-2", settings=checked) as second,
+        bots("replica-1", settings=EVERY_10S) as first,
+        bots("replica-2", settings=EVERY_10S) as second,
     ):
         await evaluate(first, clock, every=1 / 6)
-        hold = slack.hold("chat.postMessage")
-        posting = await caught(hold, first.bot.services.alerter.evaluate())  # Slack is slow
+        hold, posting = await caught_posting(slack, first)  # Slack is slow
         clock.advance(seconds=31)
         timeline.stale(SEARCH)
         for _ in range(2):  # the second leads, the first is alive and still posting
@@ -132,8 +131,7 @@ async def test_a_post_slack_takes_after_its_answer_failed_is_found_not_posted_ag
     bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
 ) -> None:
     timeline.stale(BILLING)
-    checked = alerting(alerts={"check_interval": "10s", "for": "10s", "repeat_interval": "24h"})
-    async with bots("replica-1", settings=checked) as bot:
+    async with bots("replica-1", settings=EVERY_10S) as bot:
         await evaluate(bot, clock, every=1 / 6)
         slack.fail_next("chat.postMessage", status=503)
         await evaluate(bot, clock, every=1 / 6)  # fires: Slack answers 503
@@ -159,8 +157,7 @@ async def test_an_acknowledgement_during_another_replicas_post_shows_on_the_mess
     timeline.stale(BILLING)
     async with bots("replica-1") as leader, bots("replica-2") as other:
         await evaluate(leader, clock, 6)
-        hold = slack.hold("chat.postMessage")
-        posting = await caught(hold, leader.bot.services.alerter.evaluate())
+        hold, posting = await caught_posting(slack, leader)
         [alert_id] = [alert.id for alert in (await other.bot.services.alerter.state()).alerts]
         said = await other.bot.services.alerter.acknowledge(alert_id, ONCALL_USER)
         hold.release()
@@ -178,8 +175,7 @@ async def test_a_store_failing_between_a_post_and_its_record_posts_nothing_twice
     store = RedisStore(Redis.from_url(own_redis.url), clock=clock)
     async with bots(store=store) as bot:
         await evaluate(bot, clock, 6)
-        hold = slack.hold("chat.postMessage")
-        posting = await caught(hold, bot.bot.services.alerter.evaluate())
+        hold, posting = await caught_posting(slack, bot)
         own_redis.stop()
         hold.release()
         with pytest.raises(PactbotError):
