@@ -63,16 +63,14 @@ def queue(
     record: AlertRecord, actions: Sequence[Action], holder: str, now: datetime
 ) -> AlertRecord:
     """`record` with `actions` queued after its own steps, claimed by `holder` unless another
-    replica's claim lives."""
+    replica holds a claim: `Outbox.drain` takes that over once it is not held any more, with
+    the step its holder may have left under way."""
     outbox = list(record.outbox)
     for action in actions:
         outbox = [p for p in outbox if not _superseded(p.action, action)]
         outbox.append(Pending(action=action))
-    claim = (
-        record.claim
-        if record.claimed_by_other(holder, now)
-        else Claim(holder=holder, until=now + CLAIM)
-    )
+    other = record.claim is not None and record.claim.holder != holder
+    claim = record.claim if other else Claim(holder=holder, until=now + CLAIM)
     return record.model_copy(update={"outbox": tuple(outbox), "claim": claim if outbox else None})
 
 
@@ -139,8 +137,11 @@ class Outbox:
         await say_alive(self._store, self._holder, self._alive_for)
         if record.claim is None or record.claim.holder != self._holder:
             # Take the steps over first, so that no other replica does them at the same time.
+            outbox = record.outbox
+            if record.claim is not None:  # its holder died or ran late, maybe in a Slack call
+                outbox = _settling(outbox, record.claim.until - CLAIM, now)
             taken = record.model_copy(
-                update={"claim": Claim(holder=self._holder, until=now + CLAIM)}
+                update={"claim": Claim(holder=self._holder, until=now + CLAIM), "outbox": outbox}
             )
             written = await self._store.put(ALERTS, taken.dump(), expected=found.version)
             if written is None:
@@ -162,8 +163,7 @@ class Outbox:
             if pending is None:
                 break
             attempted.add(pending.action.id)
-            failed_at = pending.failed_at
-            if failed_at is not None and self._clock() - failed_at < SETTLE:
+            if _waits(pending, self._clock()):
                 blocked.add(pending.action.alert)
                 continue
             outcome = await self._perform(record, pending, silences)
@@ -303,6 +303,29 @@ class Outbox:
             return found
         released = record.model_copy(update={"claim": None})
         return await self._store.put(ALERTS, released.dump(), expected=found.version) or found
+
+
+def _waits(pending: Pending, now: datetime) -> bool:
+    """Whether `pending` failed too recently to be looked for and tried again."""
+    return pending.failed_at is not None and now - pending.failed_at < SETTLE
+
+
+def _settling(
+    outbox: tuple[Pending, ...], picked_at: datetime, now: datetime
+) -> tuple[Pending, ...]:
+    """`outbox` with the step its holder took up at `picked_at` (as `drain` takes them: the
+    first whose alert has no step waiting) treated as failed `now`: Slack may still finish the
+    call the holder died in, and the message it leaves must be there to be looked for."""
+    blocked: set[str] = set()
+    for pending in outbox:
+        if pending.action.alert in blocked:
+            continue
+        if _waits(pending, picked_at):
+            blocked.add(pending.action.alert)
+            continue
+        under_way = pending.model_copy(update={"tried": True, "failed_at": now})
+        return tuple(under_way if p is pending else p for p in outbox)
+    return outbox
 
 
 def _tried(pending: Pending) -> Pending:

@@ -82,13 +82,36 @@ async def test_a_leader_that_died_mid_post_is_taken_over_once_it_stops_saying_it
         await asyncio.gather(posting, return_exceptions=True)
         clock.advance(seconds=31)  # no word from it for a lease (30 s): it is dead
         timeline.stale(SEARCH)
-        await evaluate(second, clock, every=1 / 6)  # takes the steps over: the post is found
-        await evaluate(second, clock, every=1 / 6)  # fires, and is said now, within that claim
+        # Takes the steps over 14 s before its claim ends, looks for the post 30 s later (the
+        # dead replica's call may still land), finds it and says the join. Had it waited for
+        # the claim to end, it would look only after these.
+        await evaluate(second, clock, 4, every=1 / 6)
 
         assert steps(slack) == ["post", "join"]
     [alert] = alerts(slack)
     [joined] = thread(slack, alert)
     assert "web-app → search-api" in joined
+
+
+async def test_a_post_slack_finishes_after_its_poster_died_is_found_not_posted_again(
+    bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    async with (
+        bots("replica-1", settings=EVERY_10S) as first,
+        bots("replica-2", settings=EVERY_10S) as second,
+    ):
+        await evaluate(first, clock, every=1 / 6)
+        hold, posting = await caught_posting(slack, first)
+        posting.cancel()  # it dies while Slack still works on its post
+        await asyncio.gather(posting, return_exceptions=True)
+        clock.advance(seconds=31)  # dead for a lease
+        await evaluate(second, clock, every=1 / 6)  # takes the steps over, looks: nothing yet
+        hold.release()  # and Slack finishes the dead replica's post
+        await evaluate(second, clock, 3, every=1 / 6)  # looked for again 30 s on: found
+
+        assert steps(slack) == ["post"]
+        assert len(_alert_posts(slack)) == 1
 
 
 async def test_a_leader_decides_on_time_while_a_slow_replica_holds_the_steps(
