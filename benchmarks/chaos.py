@@ -71,11 +71,13 @@ from tests.helpers.alerting import buttons, shown
 from tests.helpers.bot import Clock
 from tests.helpers.redis_server import RedisServer
 from tests.integration.test_serve import free_port, serving_env
+from tests.integration.test_slack_command import texts
 
 TICK = 1.0  # seconds: the check interval
 SUSTAIN = 3  # ticks a pair must be stale before it fires (`for`)
 REPEAT = 20  # ticks between reminders
 QUIET = 12  # ticks of quiet, at least, between two incidents of a lane
+PATIENCE = 120  # seconds a person keeps pressing a button, or typing a command, that did nothing
 # Ticks an incident lasts, at least. pactbot's waits in real time do not scale with the check
 # interval: Slack's 10 s timeout, 30 s before a failed step is tried again, a 40 s step, a lease
 # for a dead replica. Stacked by the faults, they delay what is said by up to a minute or so; an
@@ -578,11 +580,15 @@ class Person:
         return self._until(request, done)
 
     def _until(self, request: Callable[[str], bytes], done: Callable[[str | None], bool]) -> bool:
-        for _ in range(30):
+        """Ask until `done`, for two minutes: at once again when nothing happened, a few
+        seconds later when told to try again in a moment (one webhook Test a minute)."""
+        give_up = time.time() + PATIENCE
+        while time.time() < give_up:
             url = self._world.slack.response_url()
             if self._sent(request(url)) and self._answered(url, done):
                 return True
-            if self._world.stop.wait(1):
+            later = self._told is not None and "try again in a moment" in self._told
+            if self._world.stop.wait(5 if later else 1):
                 return False
         self._world.notes.append(f"gave up, told: {self._told!r}")
         return False
@@ -606,7 +612,7 @@ class Person:
         path = url.removeprefix(self._world.slack.url)
         for _ in range(50):
             answers = [c for c in self._world.slack.calls_to("respond") if c.path == path]
-            said = [str(c.body.get("text", "")) for c in answers]
+            said = [texts(c.body) for c in answers]
             final = [s for s in said if not s.startswith("Checking")]
             self._told = final[-1] if final else self._told
             if done(final[-1] if final else None):
