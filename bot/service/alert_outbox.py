@@ -5,14 +5,16 @@ A replica writes the steps it decided together with the state, in one compare-an
 claims them: no other replica does them while the claim lives (it is renewed with every step
 written). A replica that finds a claim run out finishes what its holder left, and for a step
 that may have reached Slack (tried, or under way when the holder died) it first looks for the
-message that step marked, so nothing is posted twice and nothing is lost.
+message that step marked, so nothing is posted twice and nothing is lost. Within a replica one
+task does the steps, and whoever asked waits for it only so long: Slack being slow holds up no
+evaluation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
@@ -63,7 +65,7 @@ def queue(
     record: AlertRecord, actions: Sequence[Action], holder: str, now: datetime
 ) -> AlertRecord:
     """`record` with `actions` queued after its own steps, claimed by `holder` unless another
-    replica holds a claim: `Outbox.drain` takes that over once it is not held any more, with
+    replica holds a claim: `Outbox.say` takes that over once it is not held any more, with
     the step its holder may have left under way."""
     outbox = list(record.outbox)
     for action in actions:
@@ -104,13 +106,64 @@ class Outbox:
         clock: Callable[[], datetime],
         holder: str,
         alive_for: timedelta,
+        silences: Callable[[], Awaitable[Sequence[Silence]]],
     ) -> None:
-        """`alive_for`: how long this replica is taken as alive once it says so (a lease)."""
+        """`alive_for`: how long this replica is taken as alive once it says so (a lease);
+        `silences`: the silences in force, which the messages show."""
         self._store = store
         self._poster = poster
         self._clock = clock
         self._holder = holder
         self._alive_for = alive_for
+        self._silences = silences
+        # One task does this replica's steps: two callers never do the same step at once, and
+        # a caller that stops waiting (Slack is slow) leaves it going.
+        self._saying: asyncio.Future[None] | None = None
+        self._again = False
+        self._fresh: set[str] = set()
+
+    async def say(self, fresh: Iterable[str], patience: float | None = None) -> None:
+        """Have the outbox's steps done (`fresh`: those the caller has just queued), waiting
+        for them for at most `patience` seconds (None: until done) and raising what stopped
+        them; steps still going then go on after the caller.
+
+        A call while steps are under way has the outbox read and done once more after them:
+        what was queued meanwhile does not wait for the next caller.
+        """
+        self._fresh.update(fresh)
+        self._again = True
+        if self._saying is None or self._saying.done():
+            self._saying = asyncio.ensure_future(self._rounds())
+            self._saying.add_done_callback(_log_failure)
+        saying = self._saying
+        try:
+            done, _ = await asyncio.wait({saying}, timeout=patience)
+        except asyncio.CancelledError:
+            saying.cancel()  # the replica is stopping
+            raise
+        if done:
+            saying.result()
+
+    @property
+    def busy(self) -> bool:
+        """Whether this replica's steps are under way (and will look at the outbox again)."""
+        return self._saying is not None and not self._saying.done()
+
+    async def stop(self) -> None:
+        """Stop the steps under way: the replica is going, and another takes them over."""
+        if self._saying is not None:
+            self._saying.cancel()
+            await asyncio.gather(self._saying, return_exceptions=True)
+
+    async def _rounds(self) -> None:
+        while self._again:
+            self._again = False
+            fresh, self._fresh = self._fresh, set()
+            # Read again, never the caller's copy: a round before this one may have done
+            # steps that copy still lists.
+            found = await self._store.get(ALERTS)
+            if found is not None:
+                await self._drain(found, await self._silences(), fresh)
 
     async def held_by_other(self, record: AlertRecord) -> bool:
         """Whether another replica holds the steps: its claim lives, and so does it."""
@@ -118,7 +171,7 @@ class Outbox:
             return False
         return await alive(self._store, record.claim.holder)
 
-    async def drain(
+    async def _drain(
         self, found: Document, silences: Sequence[Silence], fresh: Iterable[str] = ()
     ) -> Document | None:
         """Do the steps of `found`'s outbox this replica may do; the document as left.
@@ -313,7 +366,7 @@ def _waits(pending: Pending, now: datetime) -> bool:
 def _settling(
     outbox: tuple[Pending, ...], picked_at: datetime, now: datetime
 ) -> tuple[Pending, ...]:
-    """`outbox` with the step its holder took up at `picked_at` (as `drain` takes them: the
+    """`outbox` with the step its holder took up at `picked_at` (as `Outbox` takes them: the
     first whose alert has no step waiting) treated as failed `now`: Slack may still finish the
     call the holder died in, and the message it leaves must be there to be looked for."""
     blocked: set[str] = set()
@@ -326,6 +379,11 @@ def _settling(
         under_way = pending.model_copy(update={"tried": True, "failed_at": now})
         return tuple(under_way if p is pending else p for p in outbox)
     return outbox
+
+
+def _log_failure(saying: asyncio.Future[None]) -> None:
+    if not saying.cancelled() and (error := saying.exception()) is not None:
+        log.warning("alert steps stopped, done at the next evaluation: %s", error)
 
 
 def _tried(pending: Pending) -> Pending:

@@ -92,7 +92,7 @@ class Alerter:
         self._clock = clock
         self._holder = holder
         _, alive_for = lease_timing(alerts.check_interval)
-        self._outbox = Outbox(store, poster, clock, holder, alive_for)
+        self._outbox = Outbox(store, poster, clock, holder, alive_for, self.silences)
         # The alerts as this replica last read or wrote them, for /metrics.
         self.seen: AlertState | None = None
 
@@ -140,8 +140,10 @@ class Alerter:
         found = load_silences(await self._store.get(SILENCES))
         return [silence for silence in found.silences if silence.ends_at > now]
 
-    async def evaluate(self) -> None:
-        """One evaluation: what the broker says now, decided and said in Slack."""
+    async def evaluate(self, patience: float | None = None) -> None:
+        """One evaluation: what the broker says now, decided and said in Slack; the steps
+        are waited for at most `patience` seconds (None: until done), after which they go on
+        while the next evaluation decides on time."""
         if self._default is None:
             return
         report, error = await self._read()
@@ -161,9 +163,12 @@ class Alerter:
         # Decided even while another replica, alive but slow (Slack holding its call), holds the
         # steps: `for` is counted on time, and what it decides waits in the outbox for whoever
         # may say it.
-        idle = not record.outbox or await self._outbox.held_by_other(record)
-        if not actions and idle and state == record.state:
-            return  # most evaluations: nothing changed, nothing to write or say
+        if not actions and state == record.state:
+            if not record.outbox or await self._outbox.held_by_other(record):
+                return  # most evaluations: nothing changed, nothing to write or say
+            if self._outbox.busy:  # this replica is doing the steps: nothing to write
+                await self._outbox.say((), patience)
+                return
         queued = queue(record.with_state(state), actions, self._holder, now)
         written = await self._store.put(
             ALERTS, queued.dump(), expected=found.version if found else None
@@ -173,7 +178,11 @@ class Alerter:
             return
         self.seen = state
         if queued.outbox:
-            await self._outbox.drain(written, silences, fresh=(action.id for action in actions))
+            await self._outbox.say((action.id for action in actions), patience)
+
+    async def stop(self) -> None:
+        """Stop the Slack steps under way: the replica is going."""
+        await self._outbox.stop()
 
     async def acknowledge(self, alert_id: str, by: str) -> str:
         """Record that `by` acknowledged the alert, and show it; what to tell them."""
@@ -279,8 +288,7 @@ class Alerter:
             expected = found.version if found else None
             written = await self._store.put(ALERTS, queued.dump(), expected=expected)
             if written is not None:
-                fresh = (action.id for action in actions)
-                await self._outbox.drain(written, await self.silences(), fresh=fresh)
+                await self._outbox.say(action.id for action in actions)
                 return None
         raise PactbotError("the alerts kept changing under this replica; try again")
 

@@ -130,7 +130,9 @@ class Scheduler:
         if not self.leader or not self._alerter.enabled:
             return
         try:
-            await self._alerter.evaluate()
+            # Slack's slowness is waited for no longer than one interval: the next evaluation
+            # decides on time while the steps go on.
+            await self._alerter.evaluate(patience=self._check_every.total_seconds())
         except StoreUnavailable as error:
             self._health.record("store", False, str(error))
             log.error("alert evaluation skipped, the store is unavailable: %s", error)
@@ -231,5 +233,6 @@ class Scheduler:
     async def stop(self) -> None:
         if self._apscheduler is not None:
             self._apscheduler.shutdown(wait=False)
+        await self._alerter.stop()
         if self.leader:
             await self._store.release_lease(LEASE, self._holder)

@@ -137,6 +137,28 @@ async def test_a_leader_decides_on_time_while_a_slow_replica_holds_the_steps(
     assert steps(slack) == ["post", "join"]
 
 
+async def test_a_leader_whose_own_slack_call_is_slow_decides_on_time_meanwhile(
+    bot: Running, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    alerter = bot.bot.services.alerter
+    await evaluate(bot, clock, 6)
+    hold = slack.hold("chat.postMessage")
+    # The scheduler waits for the steps no longer than an interval; here, not at all.
+    await asyncio.wait_for(alerter.evaluate(patience=0), 5)  # fires, Slack holds the post
+    timeline.stale(SEARCH)
+    for _ in range(7):  # evaluations go on while the post is held
+        clock.advance(minutes=5)
+        await asyncio.wait_for(alerter.evaluate(patience=0), 5)
+    [alert] = (await alerter.state()).alerts
+    assert SEARCH in {member.pair for member in alert.members}  # decided on time
+
+    hold.release()
+    await alerter.evaluate()  # and said, once the post is done
+
+    assert steps(slack) == ["post", "join"]
+
+
 async def test_reminders_that_waited_for_slack_are_said_once_not_one_per_interval(
     bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
 ) -> None:
