@@ -213,6 +213,27 @@ async def test_an_acknowledgement_during_another_replicas_post_shows_on_the_mess
     assert f"acknowledged by <@{ONCALL_USER}>" in now_shown(slack, alert)
 
 
+async def test_an_acknowledgement_while_the_same_replica_posts_the_alert_posts_it_once(
+    bot: Running, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    await evaluate(bot, clock, 6)
+    hold, posting = await caught_posting(slack, bot)
+    alerter = bot.bot.services.alerter
+    [alert_id] = [alert.id for alert in (await alerter.state()).alerts]
+    acknowledging = asyncio.ensure_future(alerter.acknowledge(alert_id, ONCALL_USER))
+    # Time enough to post the alert itself, not found yet: it waits for the post under way.
+    await asyncio.wait({acknowledging}, timeout=1)
+    hold.release()
+    await posting
+    said = await acknowledging
+
+    [alert] = alerts(slack)
+    assert said.startswith("acknowledged")
+    assert f"acknowledged by <@{ONCALL_USER}>" in now_shown(slack, alert)
+    assert len(_alert_posts(slack)) == 1
+
+
 async def test_a_store_failing_between_a_post_and_its_record_posts_nothing_twice(
     own_redis: RedisServer, bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
 ) -> None:
