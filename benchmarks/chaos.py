@@ -708,6 +708,8 @@ def _rotating(person: Person, world: World, event: Event, story: Story) -> Calla
             current = message()
             if current is None:
                 return False
+            if done(None):  # a press whose answer was lost did it already
+                return True
             if action in buttons(current):
                 return person.press(started, action, done)
             # The message shows a step the rotation has left (an edit of it landed late): a
