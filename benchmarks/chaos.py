@@ -496,7 +496,10 @@ class World:
                     done=kind == "Slack lost answer",
                 )
         elif kind == "Slack timeout":
-            return self._held(rng.choice(("chat.postMessage", "chat.update")), kill=False)
+            # Whichever method no other fault holds: a hold waits up to a minute for its call.
+            methods = rng.sample(("chat.postMessage", "chat.update"), 2)
+            free = [m for m in methods if not self._holds[m].locked()]
+            return self._held((free or methods)[0], kill=False)
         elif kind == "leader SIGKILL mid-call":
             return self._held("chat.postMessage", kill=True)
         elif kind in ("leader SIGKILL", "replica SIGTERM"):
@@ -909,7 +912,8 @@ def percentile(values: list[float], share: float) -> float:
 def soak(ticks: int, per_fault: int, seed: int, rotations: int) -> int:
     rng = random.Random(seed)
     story = write_story(ticks, rng, rotations)
-    plan = sorted((rng.uniform(5, ticks - 35), kind) for kind in FAULTS for _ in range(per_fault))
+    # Over by the last incident's end, with time for a fault that waits for its call (a hold).
+    plan = sorted((rng.uniform(5, ticks - 60), kind) for kind in FAULTS for _ in range(per_fault))
     started = time.monotonic()
     directory = Path(tempfile.mkdtemp(prefix="pactbot-chaos-"))
     with ExitStack() as stack:

@@ -42,6 +42,15 @@ class Line(BaseModel):
     until: AwareDatetime | None = None  # someone is saying it now, until then
 
 
+class Unshown(BaseModel):
+    """A rotation whose message Slack did not update when it moved, and when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rotation: str
+    at: AwareDatetime
+
+
 class RotationBook(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -50,6 +59,8 @@ class RotationBook(BaseModel):
     last: tuple[LastRotation, ...] = ()
     # The lines the moves have still to say, oldest first.
     lines: tuple[Line, ...] = ()
+    # The messages to show again as their rotation stands (the leader's `watch` does).
+    unshown: tuple[Unshown, ...] = ()
 
     def find(self, rotation_id: str) -> Rotation | None:
         return next((r for r in self.open if r.id == rotation_id), None)
@@ -92,6 +103,14 @@ class RotationBook(BaseModel):
 
     def without_line(self, line_id: str) -> RotationBook:
         return self.model_copy(update={"lines": tuple(k for k in self.lines if k.id != line_id)})
+
+    def with_unshown(self, rotation_id: str, at: datetime) -> RotationBook:
+        kept = tuple(u for u in self.unshown if u.rotation != rotation_id)
+        return self.model_copy(update={"unshown": (*kept, Unshown(rotation=rotation_id, at=at))})
+
+    def shown(self, unshown: Unshown) -> RotationBook:
+        """The book without `unshown`, unless a later edit failed since."""
+        return self.model_copy(update={"unshown": tuple(u for u in self.unshown if u != unshown)})
 
     def without(self, rotation_id: str) -> RotationBook:
         return self.model_copy(update={"open": tuple(r for r in self.open if r.id != rotation_id)})

@@ -45,7 +45,14 @@ from bot.github.client import GitHubClient
 from bot.service.canaries import Canaries
 from bot.service.monitor import Monitor
 from bot.service.poster import SlackPoster
-from bot.service.rotation_records import AUDIT, ROTATIONS, Line, load_rotations
+from bot.service.rotation_records import (
+    AUDIT,
+    ROTATIONS,
+    Line,
+    RotationBook,
+    Unshown,
+    load_rotations,
+)
 from bot.service.runner import RecentTest, WebhookRunner
 from bot.store import Store
 
@@ -272,6 +279,9 @@ class Rotations:
         left = {line.rotation for line in book.lines if now - line.at >= _LEFT_AFTER}
         for rotation_id in sorted(left):
             await self._say(rotation_id)
+        for unshown in book.unshown:
+            if now - unshown.at >= _LEFT_AFTER:
+                await self._show_again(unshown)
         for rotation in book.open:
             if self._github is not None and rotation.awaits_run(now):
                 await self._follow_run(self._github, rotation)
@@ -457,25 +467,44 @@ class Rotations:
         await self._poster.post(line.channel, note, thread_ts=line.thread_ts, mark=line.id)
 
     async def _drop_line(self, line_id: str) -> None:
+        if not await self._rewrite(lambda book: book.without_line(line_id)):
+            log.error(
+                "rotation line %s: said, but still kept: the rotations kept changing", line_id
+            )
+
+    async def _rewrite(self, change: Callable[[RotationBook], RotationBook]) -> bool:
+        """Write what `change` makes of the book, unless nothing; False if it kept changing."""
         for _ in range(_TRIES):
             found = await self._store.get(ROTATIONS)
             book = load_rotations(found)
-            if book.line(line_id) is None:
-                return
+            changed = change(book)
+            if changed == book:
+                return True
             expected = found.version if found else None
-            if await self._store.put(
-                ROTATIONS, book.without_line(line_id).dump(), expected=expected
-            ):
-                return
-        log.error("rotation line %s: said, but still kept: the rotations kept changing", line_id)
+            if await self._store.put(ROTATIONS, changed.dump(), expected=expected):
+                return True
+        return False
 
     async def _show(self, rotation: Rotation) -> None:
+        """Show `rotation` as it is now; if Slack fails the edit, the leader shows it again a
+        minute later (not sooner: an edit Slack answered too late may still land)."""
         if rotation.ts is None:
             return
         try:
             await self._poster.update(rotation.channel, rotation.ts, self._page(rotation))
         except SlackError as error:
-            log.error("rotation %s: cannot update its message: %s", rotation.id, error)
+            log.error("rotation %s: cannot update its message yet: %s", rotation.id, error)
+            now = self._clock()
+            try:
+                await self._rewrite(lambda book: book.with_unshown(rotation.id, now))
+            except StoreUnavailable as unstored:
+                log.error("rotation %s: its message is left as it was: %s", rotation.id, unstored)
+
+    async def _show_again(self, unshown: Unshown) -> None:
+        rotation = load_rotations(await self._store.get(ROTATIONS)).find(unshown.rotation)
+        if rotation is not None:
+            await self._show(rotation)  # which marks it again if Slack fails it again
+        await self._rewrite(lambda book: book.shown(unshown))
 
     def _page(self, rotation: Rotation) -> Message:
         return build_rotation(

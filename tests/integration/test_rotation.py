@@ -338,6 +338,25 @@ async def test_a_press_on_a_message_that_missed_an_edit_shows_the_step_it_is_at(
     assert "Step 3 of 8" in now_shown(slack, message)
 
 
+async def test_a_message_that_missed_its_last_edit_is_shown_again_by_the_leader(
+    bot: Running, slack: SampleSlack, clock: Clock
+) -> None:
+    message = await start(bot)
+    value = buttons(rotation_message(slack))[kit.ROTATION_DONE]
+    slack.fail_next("chat.update", status=503, times=4)  # the move's edit never arrives
+    await bot.click(kit.ROTATION_DONE, value)
+    await slack.wait_until(lambda: any("finished step 1" in t for t in thread(slack, message)))
+    assert "Step 1 of 8" in now_shown(slack, message)  # and nobody presses again
+    await bot.bot.scheduler.renew_lease()
+    await bot.bot.scheduler.watch_rotations()
+    assert "Step 1 of 8" in now_shown(slack, message)  # a late edit may still land
+
+    clock.advance(seconds=61)
+    await bot.bot.scheduler.watch_rotations()
+
+    assert "Step 2 of 8" in now_shown(slack, message)
+
+
 async def test_two_people_running_the_test_at_once_run_one(
     bot: Running, slack: SampleSlack, broker: SampleBroker
 ) -> None:
