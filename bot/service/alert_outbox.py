@@ -268,9 +268,11 @@ class Outbox:
     async def _step(self, alert: Alert, pending: Pending, silences: Sequence[Silence]) -> Outcome:
         action, now = pending.action, self._clock()
         if action.step is Step.POST:
-            if alert.ts is not None or not alert.firing:  # posted already, or over unseen
+            if alert.ts is not None:
                 return Outcome(Result.DROP)
             found = await self._find(alert, pending)
+            if not alert.firing:  # over: unseen, unless a try reached Slack (its end goes next)
+                return Outcome(Result.DONE, found) if found else Outcome(Result.DROP)
             ts = (
                 found
                 or (

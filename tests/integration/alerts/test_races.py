@@ -328,3 +328,18 @@ async def test_an_alert_that_resolved_before_slack_took_it_is_never_posted(
 
     assert alerts(slack) == []
     assert [m for m in slack.in_channel(CHANNEL) if m.metadata and "stuck" in m.text] == []
+
+
+async def test_an_alert_slack_posted_but_whose_answer_was_lost_shows_its_resolution(
+    bot: Running, slack: SampleSlack, timeline: Timeline, clock: Clock
+) -> None:
+    timeline.stale(BILLING)
+    await evaluate(bot, clock, 6)
+    slack.fail_next("chat.postMessage", status=500, done=True)  # posted, the answer lost
+    await evaluate(bot, clock)  # fires
+    timeline.verify(BILLING)
+    await evaluate(bot, clock, 2)  # over before the post was looked for
+
+    [alert] = alerts(slack)
+    assert "Resolved" in now_shown(slack, alert)
+    assert steps(slack) == ["post", "resolve"]
