@@ -97,7 +97,13 @@ def test_three_serve_processes_alert_once_and_a_killed_leader_is_replaced_within
             processes[leader].wait(timeout=10)
             clock.now = datetime.now(UTC)
             timeline.verify(BILLING)
-            took = until(lambda: "Resolved" in now_shown(slack, alerts(slack)[0]), "the resolve")
+            # The message edited, then the resolution in its thread.
+            took = until(
+                lambda: (
+                    "Resolved" in now_shown(slack, alerts(slack)[0]) and "resolve" in steps(slack)
+                ),
+                "the resolve",
+            )
             assert _holder(store) in set(processes) - {leader}
 
         assert took < 60
