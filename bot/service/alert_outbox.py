@@ -172,7 +172,7 @@ class Outbox:
         return await alive(self._store, record.claim.holder)
 
     async def _drain(
-        self, found: Document, silences: Sequence[Silence], fresh: Iterable[str] = ()
+        self, found: Document, silences: Sequence[Silence], fresh: Iterable[str]
     ) -> Document | None:
         """Do the steps of `found`'s outbox this replica may do; the document as left.
 
@@ -335,10 +335,7 @@ class Outbox:
     def _settled(self, record: AlertRecord, pending: Pending, outcome: Outcome) -> AlertRecord:
         now, step = self._clock(), pending.action.id
         if outcome.result is Result.LATER:
-            failed = {"tried": True, "failed_at": now}
-            outbox = tuple(
-                p.model_copy(update=failed) if p.action.id == step else p for p in record.outbox
-            )
+            outbox = tuple(_failed(p, now) if p.action.id == step else p for p in record.outbox)
         else:
             outbox = tuple(p for p in record.outbox if p.action.id != step)
         state = record.state
@@ -360,6 +357,11 @@ class Outbox:
         return await self._store.put(ALERTS, released.dump(), expected=found.version) or found
 
 
+def _failed(pending: Pending, now: datetime) -> Pending:
+    """`pending` as a try that failed `now`: looked for before it is done again, once settled."""
+    return pending.model_copy(update={"tried": True, "failed_at": now})
+
+
 def _waits(pending: Pending, now: datetime) -> bool:
     """Whether `pending` failed too recently to be looked for and tried again."""
     return pending.failed_at is not None and now - pending.failed_at < SETTLE
@@ -378,8 +380,7 @@ def _settling(
         if _waits(pending, picked_at):
             blocked.add(pending.action.alert)
             continue
-        under_way = pending.model_copy(update={"tried": True, "failed_at": now})
-        return tuple(under_way if p is pending else p for p in outbox)
+        return tuple(_failed(p, now) if p is pending else p for p in outbox)
     return outbox
 
 
