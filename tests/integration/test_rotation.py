@@ -319,14 +319,21 @@ async def test_a_double_click_moves_one_step(bot: Running, slack: SampleSlack) -
     assert sum("this rotation is at step 3 now" in said for said in refusals) == 1
 
 
-async def test_a_press_on_a_message_that_missed_an_edit_shows_the_step_it_is_at(
-    bot: Running, slack: SampleSlack
-) -> None:
+async def moved_unshown(bot: Running, slack: SampleSlack) -> Message:
+    """A rotation's message, moved past step 1 by its Done button while Slack failed every
+    edit: its thread says so, the message does not."""
     message = await start(bot)
     value = buttons(rotation_message(slack))[kit.ROTATION_DONE]
     slack.fail_next("chat.update", status=503, times=4)  # the move's edit never arrives
     await bot.click(kit.ROTATION_DONE, value)
     await slack.wait_until(lambda: any("finished step 1" in t for t in thread(slack, message)))
+    return message
+
+
+async def test_a_press_on_a_message_that_missed_an_edit_shows_the_step_it_is_at(
+    bot: Running, slack: SampleSlack
+) -> None:
+    message = await moved_unshown(bot, slack)
     assert "Step 1 of 8" in now_shown(slack, message)
 
     told = await press(bot, kit.ROTATION_DONE)  # on the step the message still shows
@@ -341,11 +348,7 @@ async def test_a_press_on_a_message_that_missed_an_edit_shows_the_step_it_is_at(
 async def test_a_message_that_missed_its_last_edit_is_shown_again_by_the_leader(
     bot: Running, slack: SampleSlack, clock: Clock
 ) -> None:
-    message = await start(bot)
-    value = buttons(rotation_message(slack))[kit.ROTATION_DONE]
-    slack.fail_next("chat.update", status=503, times=4)  # the move's edit never arrives
-    await bot.click(kit.ROTATION_DONE, value)
-    await slack.wait_until(lambda: any("finished step 1" in t for t in thread(slack, message)))
+    message = await moved_unshown(bot, slack)
     assert "Step 1 of 8" in now_shown(slack, message)  # and nobody presses again
     await bot.bot.scheduler.renew_lease()
     await bot.bot.scheduler.watch_rotations()

@@ -42,6 +42,17 @@ async def caught_posting(slack: SampleSlack, bot: Running) -> tuple[Hold, asynci
     return hold, task
 
 
+async def died_posting(slack: SampleSlack, bot: Running, clock: Clock) -> Hold:
+    """`bot` fires, dies inside its post (Slack still holding it) and says nothing for a
+    lease (30 s): dead. The hold is left to release."""
+    await evaluate(bot, clock, every=1 / 6)
+    hold, posting = await caught_posting(slack, bot)
+    posting.cancel()
+    await asyncio.gather(posting, return_exceptions=True)
+    clock.advance(seconds=31)
+    return hold
+
+
 async def test_two_replicas_that_both_think_they_lead_post_the_alert_once(
     bots: Bots, slack: SampleSlack, timeline: Timeline, clock: Clock
 ) -> None:
@@ -75,12 +86,9 @@ async def test_a_leader_that_died_mid_post_is_taken_over_once_it_stops_saying_it
         bots("replica-1", settings=EVERY_10S) as first,
         bots("replica-2", settings=EVERY_10S) as second,
     ):
-        await evaluate(first, clock, every=1 / 6)
-        hold, posting = await caught_posting(slack, first)
-        posting.cancel()  # it dies mid-post; its claim on the steps would last 45 s more
+        # Dead mid-post; its claim on the steps would last 14 s more.
+        hold = await died_posting(slack, first, clock)
         hold.release()  # and Slack did the post, its answer lost
-        await asyncio.gather(posting, return_exceptions=True)
-        clock.advance(seconds=31)  # no word from it for a lease (30 s): it is dead
         timeline.stale(SEARCH)
         # Takes the steps over 14 s before its claim ends, looks for the post 30 s later (the
         # dead replica's call may still land), finds it and says the join. Had it waited for
@@ -101,11 +109,7 @@ async def test_a_post_slack_finishes_after_its_poster_died_is_found_not_posted_a
         bots("replica-1", settings=EVERY_10S) as first,
         bots("replica-2", settings=EVERY_10S) as second,
     ):
-        await evaluate(first, clock, every=1 / 6)
-        hold, posting = await caught_posting(slack, first)
-        posting.cancel()  # it dies while Slack still works on its post
-        await asyncio.gather(posting, return_exceptions=True)
-        clock.advance(seconds=31)  # dead for a lease
+        hold = await died_posting(slack, first, clock)  # Slack still works on its post
         await evaluate(second, clock, every=1 / 6)  # takes the steps over, looks: nothing yet
         hold.release()  # and Slack finishes the dead replica's post
         await evaluate(second, clock, 3, every=1 / 6)  # looked for again 30 s on: found
